@@ -1,0 +1,1 @@
+"""Shared kernel: settings, error vocabulary, the caller's identity. Importable by every layer."""

@@ -1,0 +1,54 @@
+"""Opaque keyset cursors shared by every list (REST now, GraphQL connections later)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+from app.core.errors import InvalidInput
+
+MAX_PAGE_SIZE = 200
+DEFAULT_PAGE_SIZE = 50
+
+T = TypeVar("T")
+U = TypeVar("U")
+CursorValue = str | int | None
+
+
+@dataclass(frozen=True)
+class PageRequest:
+    limit: int = DEFAULT_PAGE_SIZE
+    after: tuple[CursorValue, ...] | None = None
+
+    @classmethod
+    def parse(cls, limit: int, cursor: str | None) -> PageRequest:
+        return cls(limit=limit, after=decode_cursor(cursor) if cursor else None)
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    items: list[T]
+    next_cursor: str | None
+
+    def map(self, convert: Callable[[T], U]) -> Page[U]:
+        return Page([convert(item) for item in self.items], self.next_cursor)
+
+
+def encode_cursor(values: tuple[CursorValue, ...]) -> str:
+    raw = json.dumps(list(values), separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[CursorValue, ...]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        values = json.loads(raw)
+    except (binascii.Error, ValueError, UnicodeDecodeError) as exc:
+        raise InvalidInput("cursor is not one this API issued", code="invalid_cursor") from exc
+    if not isinstance(values, list) or not all(v is None or isinstance(v, str | int) for v in values):
+        raise InvalidInput("cursor is not one this API issued", code="invalid_cursor")
+    return tuple(values)

@@ -1,0 +1,19 @@
+"""All SQL lives in this package, and so does the filter by the caller's territory (scoping.py)."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.repositories.organizations import OrganizationRepository
+from app.repositories.territory import TerritoryRepository
+from app.repositories.users import UserRepository
+
+
+class Repositories:
+    """Every repository, over the one session (and so the one transaction) of a unit of work."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+        self.territory = TerritoryRepository(session)
+        self.organizations = OrganizationRepository(session)
+        self.users = UserRepository(session)

@@ -1,0 +1,145 @@
+"""The database schema. Every table Alembic manages is declared here.
+
+Owned rows carry their owner's UF so territory filters need no joins (product.md §6).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+# Set before the first table is declared, so every constraint gets a predictable name.
+SQLModel.metadata.naming_convention = {
+    "ix": "%(table_name)s_%(column_0_N_name)s_idx",
+    "uq": "%(table_name)s_%(column_0_N_name)s_key",
+    "ck": "%(table_name)s_%(constraint_name)s_check",
+    "fk": "%(table_name)s_%(column_0_N_name)s_fkey",
+    "pk": "%(table_name)s_pkey",
+}
+
+ROLES = ("admin", "conasems", "cosems", "apoiador", "ses", "gestor", "conselho", "auditor")
+
+
+def _now_column() -> sa.Column[datetime]:
+    return sa.Column(sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now())
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class State(SQLModel, table=True):
+    __tablename__ = "state"
+
+    code: int = Field(sa_column=sa.Column(sa.SmallInteger, primary_key=True, autoincrement=False))
+    uf: str = Field(sa_column=sa.Column(sa.CHAR(2), nullable=False, unique=True))
+    name: str
+
+
+class Municipality(SQLModel, table=True):
+    __tablename__ = "municipality"
+
+    code: str = Field(sa_column=sa.Column(sa.CHAR(7), primary_key=True))
+    code6: str = Field(sa_column=sa.Column(sa.CHAR(6), nullable=False, unique=True))
+    uf: str = Field(sa_column=sa.Column(sa.CHAR(2), sa.ForeignKey("state.uf"), nullable=False, index=True))
+    name: str
+    search_name: str
+    population: int | None = None
+
+
+class HealthRegion(SQLModel, table=True):
+    __tablename__ = "health_region"
+    __table_args__ = (sa.CheckConstraint("code ~ '^[0-9]{5}$'", name="code_format"),)
+
+    code: str = Field(sa_column=sa.Column(sa.CHAR(5), primary_key=True))
+    uf: str = Field(sa_column=sa.Column(sa.CHAR(2), sa.ForeignKey("state.uf"), nullable=False, index=True))
+    name: str
+    macro_code: str | None = Field(default=None, sa_column=sa.Column(sa.CHAR(4), nullable=True))
+    active: bool = True
+    version: int = 1
+    created_at: datetime = Field(default_factory=utc_now, sa_column=_now_column())
+    updated_at: datetime = Field(default_factory=utc_now, sa_column=_now_column())
+
+
+class RegionMembership(SQLModel, table=True):
+    """A municipality's membership of a health region, from one date until another (CIB re-draws)."""
+
+    __tablename__ = "region_membership"
+    __table_args__ = (
+        sa.CheckConstraint("valid_to IS NULL OR valid_to > valid_from", name="valid_period"),
+        sa.Index(
+            "region_membership_current_key",
+            "municipality_code",
+            unique=True,
+            postgresql_where=sa.text("valid_to IS NULL"),
+        ),
+        sa.Index("region_membership_region_code_valid_to_idx", "region_code", "valid_to"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    municipality_code: str = Field(sa_column=sa.Column(sa.CHAR(7), sa.ForeignKey("municipality.code"), nullable=False))
+    region_code: str = Field(sa_column=sa.Column(sa.CHAR(5), sa.ForeignKey("health_region.code"), nullable=False))
+    uf: str = Field(sa_column=sa.Column(sa.CHAR(2), nullable=False))
+    valid_from: date
+    valid_to: date | None = None
+
+
+class Organization(SQLModel, table=True):
+    __tablename__ = "organization"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    acronym: str = Field(sa_column=sa.Column(sa.String(40), nullable=False, unique=True))
+    name: str
+    uf: str | None = Field(
+        default=None, sa_column=sa.Column(sa.CHAR(2), sa.ForeignKey("state.uf"), nullable=True, index=True)
+    )
+    created_at: datetime = Field(default_factory=utc_now, sa_column=_now_column())
+
+
+class User(SQLModel, table=True):
+    """A person (email + password) or a service account (client id + secret) with one role."""
+
+    __tablename__ = "app_user"
+    __table_args__ = (
+        sa.CheckConstraint(f"role IN {ROLES!r}", name="role_known"),
+        sa.CheckConstraint("kind IN ('person', 'service')", name="kind_known"),
+        sa.CheckConstraint(
+            "(kind = 'person' AND email IS NOT NULL) OR (kind = 'service' AND client_id IS NOT NULL)",
+            name="login_name",
+        ),
+    )
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    kind: str = Field(sa_column=sa.Column(sa.String(10), nullable=False))
+    email: str | None = Field(default=None, sa_column=sa.Column(sa.String(254), nullable=True, unique=True))
+    client_id: str | None = Field(default=None, sa_column=sa.Column(sa.String(64), nullable=True, unique=True))
+    name: str
+    secret_hash: str
+    role: str = Field(sa_column=sa.Column(sa.String(20), nullable=False))
+    uf: str | None = Field(default=None, sa_column=sa.Column(sa.CHAR(2), sa.ForeignKey("state.uf"), nullable=True))
+    municipality_code: str | None = Field(
+        default=None, sa_column=sa.Column(sa.CHAR(7), sa.ForeignKey("municipality.code"), nullable=True)
+    )
+    organization_id: uuid.UUID | None = Field(default=None, foreign_key="organization.id")
+    active: bool = True
+    version: int = 1
+    failed_logins: int = 0
+    failed_login_window_start: datetime | None = Field(
+        default=None, sa_column=sa.Column(sa.DateTime(timezone=True), nullable=True)
+    )
+    created_at: datetime = Field(default_factory=utc_now, sa_column=_now_column())
+    updated_at: datetime = Field(default_factory=utc_now, sa_column=_now_column())
+
+
+class UserRegion(SQLModel, table=True):
+    """The health regions an apoiador is bound to."""
+
+    __tablename__ = "user_region"
+
+    user_id: uuid.UUID = Field(
+        sa_column=sa.Column(sa.Uuid, sa.ForeignKey("app_user.id", ondelete="CASCADE"), primary_key=True)
+    )
+    region_code: str = Field(sa_column=sa.Column(sa.CHAR(5), sa.ForeignKey("health_region.code"), primary_key=True))
