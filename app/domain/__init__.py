@@ -1,0 +1,1 @@
+"""Entities' rules and the services both APIs call. No FastAPI and no SQL here."""
