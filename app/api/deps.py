@@ -1,0 +1,99 @@
+"""Per-request plumbing: the unit of work (one transaction), the caller, paging, If-Match."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import Depends, Header, Query, Request
+from fastapi.security import OAuth2PasswordBearer
+
+from app.core.errors import DomainError, PreconditionFailed
+from app.core.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, PageRequest
+from app.core.principal import Principal
+from app.core.settings import Settings
+from app.domain.auth import AuthService
+from app.domain.tokens import InvalidToken, TokenService
+from app.repositories import Repositories
+from app.repositories.database import Database
+
+_READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
+
+
+async def _unit_of_work(request: Request) -> AsyncIterator[Repositories]:
+    """One transaction per request, committed before the response is sent (so a failed commit
+    is the client's 500, never a 200 for lost work) and rolled back on any error."""
+    database: Database = request.app.state.database
+    async with database.session(read_only=request.method in _READ_ONLY_METHODS) as session:
+        try:
+            yield Repositories(session)
+        except DomainError as exc:
+            await (session.commit() if exc.keeps_writes else session.rollback())
+            raise
+        except BaseException:
+            await session.rollback()
+            raise
+        await session.commit()
+
+
+UnitOfWork = Annotated[Repositories, Depends(_unit_of_work, scope="function")]
+
+
+def settings_of(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def tokens_of(request: Request) -> TokenService:
+    tokens: TokenService = request.app.state.tokens
+    return tokens
+
+
+def auth_service(request: Request, repositories: UnitOfWork) -> AuthService:
+    return AuthService(repositories, tokens_of(request), settings_of(request))
+
+
+async def _principal(
+    request: Request,
+    auth: Annotated[AuthService, Depends(auth_service)],
+    token: Annotated[str | None, Depends(oauth2_scheme)],
+) -> Principal:
+    if token is None and request.headers.get("authorization"):
+        raise InvalidToken("the Authorization header must be 'Bearer <token>'")
+    return await auth.principal(token)
+
+
+CurrentPrincipal = Annotated[Principal, Depends(_principal)]
+
+
+def _page(
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE, description=f"Page size, at most {MAX_PAGE_SIZE}.")] = (
+        DEFAULT_PAGE_SIZE
+    ),
+    cursor: Annotated[str | None, Query(max_length=512, description="`next_cursor` of the previous page.")] = None,
+) -> PageRequest:
+    return PageRequest.parse(limit, cursor)
+
+
+Paging = Annotated[PageRequest, Depends(_page)]
+
+
+def _expected_version(
+    if_match: Annotated[str | None, Header(description="ETag of the version you read; 412 if stale.")] = None,
+) -> int | None:
+    """The version an If-Match header names; `*` or no header means any version."""
+    if if_match is None or if_match.strip() == "*":
+        return None
+    match = re.fullmatch(r'\s*(?:W/)?"(\d+)"\s*', if_match)
+    if match is None:
+        raise PreconditionFailed(f"If-Match {if_match!r} is not an ETag this API issued")
+    return int(match.group(1))
+
+
+ExpectedVersion = Annotated[int | None, Depends(_expected_version)]
+
+
+def etag(version: int) -> str:
+    return f'"{version}"'

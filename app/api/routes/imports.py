@@ -1,0 +1,60 @@
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, File, Query, Request, UploadFile
+
+from app.api.deps import CurrentPrincipal, UnitOfWork, settings_of
+from app.api.problems import problem_responses
+from app.api.schemas import ImportReportOut, LineNote
+from app.core.errors import DomainError, InvalidInput
+from app.domain.territory_files import parse_datasus, parse_municipality_regions
+from app.domain.territory_import import TerritoryImportService
+
+router = APIRouter(prefix="/api/v1/imports", tags=["imports"])
+
+
+class PayloadTooLarge(DomainError):
+    status = 413
+    code = "payload_too_large"
+    title = "Payload too large"
+
+
+async def _read(request: Request, upload: UploadFile) -> bytes:
+    limit = settings_of(request).max_upload_bytes
+    content = await upload.read(limit + 1)
+    if len(content) > limit:
+        raise PayloadTooLarge(f"{upload.filename or 'the file'} is larger than {limit} bytes")
+    return content
+
+
+@router.post("/territory", responses=problem_responses(401, 403, 413, 422))
+async def import_territory(
+    request: Request,
+    repositories: UnitOfWork,
+    principal: CurrentPrincipal,
+    file: Annotated[
+        UploadFile | None, File(description="One municipality per line (layout of health_regions_sample_2019.csv).")
+    ] = None,
+    regions: Annotated[UploadFile | None, File(description="DATASUS tb_regsaud.")] = None,
+    memberships: Annotated[UploadFile | None, File(description="DATASUS rl_municip_regsaud.")] = None,
+    dry_run: Annotated[bool, Query(description="Check and report; write nothing.")] = False,
+    effective_on: Annotated[date | None, Query(description="When the membership takes effect; today if unset.")] = None,
+) -> ImportReportOut:
+    """Health regions and their municipalities, all or nothing; every bad line is reported."""
+    if file is not None and regions is None and memberships is None:
+        parsed = parse_municipality_regions(await _read(request, file), file.filename or "file")
+    elif file is None and regions is not None and memberships is not None:
+        parsed = parse_datasus(await _read(request, regions), await _read(request, memberships))
+    else:
+        raise InvalidInput(
+            "send either `file` (one municipality per line) or both `regions` and `memberships` (DATASUS)",
+            code="invalid_import",
+        )
+    report = await TerritoryImportService(repositories).run(
+        principal, parsed, effective_on=effective_on, dry_run=dry_run
+    )
+    notes = [LineNote(file=w.file, line=w.line, field=w.field, message=w.reason) for w in report.warnings]
+    return ImportReportOut.model_validate(asdict(report) | {"warnings": notes})

@@ -1,0 +1,92 @@
+"""The ASGI application: routers, error handlers, offline docs, and the database lifespan."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from importlib.metadata import version
+
+import swagger_ui_bundle
+from fastapi import FastAPI
+from fastapi.openapi.docs import get_swagger_ui_html, get_swagger_ui_oauth2_redirect_html
+from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
+
+from app.api.middleware import RequestIdMiddleware
+from app.api.problems import install_problem_handlers
+from app.api.routes import auth, health, imports, organizations, territory, users
+from app.core.settings import Settings
+from app.domain.tokens import TokenService
+from app.repositories.database import Database
+
+DESCRIPTION = """
+Open API for the planning and management instruments of the SUS: health plans, annual
+programmings, four-monthly and annual reports, regional plans, their goals and monitoring.
+
+Errors are `application/problem+json` with a stable `code`. Lists are cursor-paginated:
+pass a page's `next_cursor` as `cursor`. Writes to existing resources honour `If-Match`.
+"""
+
+
+def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:
+    """Build the app. Tests pass their own `database`; otherwise one is made from settings."""
+    settings = settings or Settings()
+    if database is None and settings.database_url is None:
+        raise RuntimeError("DATABASE_URL is not set: start with `instrumenta serve`, which runs an embedded PostgreSQL")
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if database is not None:
+            app.state.database = database
+            yield
+            return
+        assert settings.database_url is not None
+        owned = Database(
+            settings.database_url, read_url=settings.database_read_url, pool_size=settings.database_pool_size
+        )
+        app.state.database = owned
+        try:
+            yield
+        finally:
+            await owned.dispose()
+
+    app = FastAPI(
+        title="Instrumenta",
+        version=version("instrumenta"),
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        swagger_ui_oauth2_redirect_url=None,
+    )
+    app.state.settings = settings
+    # Built now so a bad key configuration refuses to start instead of failing the first login.
+    app.state.tokens = TokenService(settings)
+    if database is not None:
+        app.state.database = database
+    app.add_middleware(RequestIdMiddleware)
+    install_problem_handlers(app)
+    for module in (health, auth, users, territory, organizations, imports):
+        app.include_router(module.router)
+    _serve_docs_offline(app)
+    return app
+
+
+def _serve_docs_offline(app: FastAPI) -> None:
+    """Swagger UI from the packaged assets: /docs works with no internet."""
+    app.mount("/docs/assets", StaticFiles(directory=str(swagger_ui_bundle.swagger_ui_path)), name="docs-assets")
+
+    @app.get("/docs", include_in_schema=False)
+    async def docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title="Instrumenta — API",
+            swagger_js_url="/docs/assets/swagger-ui-bundle.js",
+            swagger_css_url="/docs/assets/swagger-ui.css",
+            swagger_favicon_url="/docs/assets/favicon-32x32.png",
+            oauth2_redirect_url="/docs/oauth2-redirect",
+        )
+
+    @app.get("/docs/oauth2-redirect", include_in_schema=False)
+    async def oauth2_redirect() -> HTMLResponse:
+        return get_swagger_ui_oauth2_redirect_html()
