@@ -66,6 +66,7 @@ class TerritoryImportService:
                     LineProblem(region_line.file, region_line.line, f"region {region_line.code} starts with no UF code")
                 )
                 continue
+            file_regions[region_line.code] = uf
             if not manages_uf(principal, uf):
                 problems.append(
                     LineProblem(
@@ -75,7 +76,6 @@ class TerritoryImportService:
                     )
                 )
                 continue
-            file_regions[region_line.code] = uf
             existing = regions.get(region_line.code)
             if existing is None:
                 new_regions.append(

@@ -94,13 +94,8 @@ class TerritoryRepository:
 
     async def set_populations(self, populations: dict[str, int]) -> None:
         if populations:
-            await self.session.execute(
-                sa.update(Municipality)
-                .where(col(Municipality.code) == sa.bindparam("target"))
-                .values(population=sa.bindparam("population")),
-                [{"target": code, "population": value} for code, value in populations.items()],
-                execution_options={"synchronize_session": False},
-            )
+            rows = [{"code": code, "population": value} for code, value in populations.items()]
+            await self.session.execute(sa.update(Municipality), rows)
 
     async def current_region_of(self, municipality_code: str) -> HealthRegion | None:
         return await self.session.scalar(

@@ -1,0 +1,218 @@
+"""Every endpoint × every role (and anonymous), from one table. Later issues add rows.
+
+Reading conventions: the territory (states, municipalities, regions) and organizations are
+public reference data; owned objects outside the caller's scope answer 404; an operation the
+role may never perform answers 403; anonymous callers of a write get 401.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import pytest
+
+from app.core.principal import Role
+from tests.support import Account, ConnectionBoundDatabase, make_account, make_region
+
+ROLES = ("admin", "conasems", "cosems", "apoiador", "ses", "gestor", "conselho", "auditor", "anonymous")
+Ids = dict[str, str]
+
+
+def everyone(status: int) -> dict[str, int]:
+    return dict.fromkeys(ROLES, status)
+
+
+def only(allowed: dict[str, int], *, others: int = 403, anonymous: int = 401) -> dict[str, int]:
+    return everyone(others) | {"anonymous": anonymous} | allowed
+
+
+@dataclass(frozen=True)
+class Row:
+    name: str
+    method: str
+    path: Callable[[Ids], str]
+    expected: dict[str, int]
+    body: Callable[[Ids], Any] | None = None
+    files: dict[str, tuple[str, bytes, str]] | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+AM_FILE = (
+    b"region,state,city,state_code,city_code,health_region_code,health_region,population\n"
+    b"Norte,Amazonas,Anori,13,130010,13002,Rio Negro e Solim\xc3\xb5es,21010\n"
+)
+
+TABLE = [
+    Row("list states", "GET", lambda ids: "/api/v1/states", everyone(200)),
+    Row("get state", "GET", lambda ids: "/api/v1/states/AM", everyone(200)),
+    Row("list municipalities", "GET", lambda ids: "/api/v1/municipalities?uf=AM", everyone(200)),
+    Row("get municipality", "GET", lambda ids: "/api/v1/municipalities/1303809", everyone(200)),
+    Row("list regions", "GET", lambda ids: "/api/v1/regions", everyone(200)),
+    Row("get region", "GET", lambda ids: "/api/v1/regions/13001", everyone(200)),
+    Row(
+        "create region in AM",
+        "POST",
+        lambda ids: "/api/v1/regions",
+        only({"admin": 201, "ses": 201}),
+        body=lambda ids: {"code": "13099", "name": "Região de teste"},
+    ),
+    Row(
+        "create region in SP",
+        "POST",
+        lambda ids: "/api/v1/regions",
+        only({"admin": 201}),
+        body=lambda ids: {"code": "35099", "name": "Região de teste"},
+    ),
+    Row(
+        "update region in AM",
+        "PATCH",
+        lambda ids: "/api/v1/regions/13002",
+        only({"admin": 200, "ses": 200}),
+        body=lambda ids: {"name": "Rio Negro e Solimões (revisada)"},
+    ),
+    Row(
+        "update region in SP (outside an AM SES's territory: 404)",
+        "PATCH",
+        lambda ids: "/api/v1/regions/35001",
+        only({"admin": 200, "ses": 404}),
+        body=lambda ids: {"name": "Grande São Paulo"},
+    ),
+    Row("list organizations", "GET", lambda ids: "/api/v1/organizations", everyone(200)),
+    Row("get organization", "GET", lambda ids: f"/api/v1/organizations/{ids['organization']}", everyone(200)),
+    Row(
+        "create organization in AM",
+        "POST",
+        lambda ids: "/api/v1/organizations",
+        only({"admin": 201, "ses": 201}),
+        body=lambda ids: {"acronym": "SES-AM/DEPLAN", "name": "Departamento de Planejamento", "uf": "AM"},
+    ),
+    Row(
+        "create organization in SP",
+        "POST",
+        lambda ids: "/api/v1/organizations",
+        only({"admin": 201}),
+        body=lambda ids: {"acronym": "COSEMS/SP", "name": "COSEMS São Paulo", "uf": "SP"},
+    ),
+    Row("list users (each sees itself)", "GET", lambda ids: "/api/v1/users", only(everyone(200) | {"anonymous": 401})),
+    Row(
+        "get another municipality's gestor",
+        "GET",
+        lambda ids: f"/api/v1/users/{ids['gestor_other']}",
+        only({"admin": 200}, others=404),
+    ),
+    Row("get own account", "GET", lambda ids: f"/api/v1/users/{ids['self']}", only(everyone(200) | {"anonymous": 401})),
+    Row(
+        "create user",
+        "POST",
+        lambda ids: "/api/v1/users",
+        only({"admin": 201}),
+        body=lambda ids: {
+            "email": "novo@example.org",
+            "name": "Novo",
+            "password": "a long password",
+            "role": "auditor",
+        },
+    ),
+    Row(
+        "update user",
+        "PATCH",
+        lambda ids: f"/api/v1/users/{ids['gestor_other']}",
+        only({"admin": 200}),
+        body=lambda ids: {"name": "Renomeado"},
+    ),
+    Row("me", "GET", lambda ids: "/api/v1/auth/me", only(everyone(200) | {"anonymous": 401})),
+    Row(
+        "import territory (AM lines)",
+        "POST",
+        lambda ids: "/api/v1/imports/territory",
+        only({"admin": 200, "ses": 200}),
+        files={"file": ("am.csv", AM_FILE, "text/csv")},
+    ),
+    Row("liveness", "GET", lambda ids: "/health/live", everyone(200)),
+    Row("readiness", "GET", lambda ids: "/health/ready", everyone(200)),
+]
+
+
+@pytest.fixture
+async def world(
+    client: httpx.AsyncClient, accounts: dict[str, Account], database: ConnectionBoundDatabase, app: Any
+) -> Ids:
+    await make_region(database, "35001", "Grande SP", ("3550308",))
+    created = await client.post(
+        "/api/v1/organizations",
+        json={"acronym": "COSEMS/AM", "name": "COSEMS Amazonas", "uf": "AM"},
+        headers=accounts["admin"].headers,
+    )
+    return {"organization": created.json()["id"], "gestor_other": str(accounts["gestor_other"].user.id)}
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("row", TABLE, ids=[row.name for row in TABLE])
+async def test_authorization_matrix(
+    client: httpx.AsyncClient, accounts: dict[str, Account], world: Ids, row: Row, role: str
+) -> None:
+    caller = accounts.get(role)
+    ids = world | {"self": str(caller.user.id) if caller else world["gestor_other"]}
+    headers = row.headers | (caller.headers if caller else {})
+    response = await client.request(
+        row.method,
+        row.path(ids),
+        json=row.body(ids) if row.body else None,
+        files=row.files,
+        headers=headers,
+    )
+    assert response.status_code == row.expected[role], f"{role} {row.method} {row.path(ids)}: {response.text}"
+    if response.status_code >= 400:
+        assert response.headers["content-type"] == "application/problem+json"
+
+
+def test_every_route_is_in_the_table(app: Any) -> None:
+    """A new endpoint must join the matrix before it ships."""
+    covered = {
+        (
+            row.method,
+            row.path({"organization": "{organization_id}", "gestor_other": "{user_id}", "self": "{user_id}"}).split(
+                "?"
+            )[0],
+        )
+        for row in TABLE
+    }
+    normalized = {
+        (
+            method,
+            path.replace("/1303809", "/{code}")
+            .replace("/13001", "/{code}")
+            .replace("/13002", "/{code}")
+            .replace("/35001", "/{code}")
+            .replace("/AM", "/{uf}"),
+        )
+        for method, path in covered
+    }
+    routes = {
+        (method, route.path)
+        for route in app.routes
+        if getattr(route, "include_in_schema", False) and hasattr(route, "methods")
+        for method in route.methods
+    }
+    assert routes <= normalized, f"routes missing from the matrix: {sorted(routes - normalized)}"
+
+
+async def test_non_admins_list_only_themselves(client: httpx.AsyncClient, accounts: dict[str, Account]) -> None:
+    for role, account in accounts.items():
+        items = (await client.get("/api/v1/users", headers=account.headers)).json()["items"]
+        if role == "admin":
+            assert len(items) == len(accounts)
+        else:
+            assert [item["id"] for item in items] == [str(account.user.id)]
+
+
+async def test_gestor_of_manaus_gets_404_for_another_municipality_account(
+    client: httpx.AsyncClient, accounts: dict[str, Account], database: ConnectionBoundDatabase, app: Any
+) -> None:
+    other = await make_account(database, app.state.tokens, Role.CONSELHO, uf="AM", municipality="1303809")
+    response = await client.get(f"/api/v1/users/{other.user.id}", headers=accounts["gestor"].headers)
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found"
