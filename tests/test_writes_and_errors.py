@@ -142,3 +142,14 @@ async def test_unexpected_error_is_masked_logged_and_rolled_back(
     assert "Traceback" not in response.text
     assert any("trace-123" in record.getMessage() for record in caplog.records)
     assert (await client.get("/api/v1/regions/13077")).status_code == 404  # nothing half-written
+
+
+async def test_nul_characters_are_422_not_500(client: httpx.AsyncClient, accounts: dict[str, Account]) -> None:
+    admin = accounts["admin"].headers
+    for response in (
+        await client.post("/api/v1/organizations", json={"acronym": "A\x00", "name": "x"}, headers=admin),
+        await client.get("/api/v1/municipalities", params={"q": "sa\x00o"}),
+        await client.post("/api/v1/auth/token", data={"username": "a\x00@example.org", "password": "x"}),
+    ):
+        assert response.status_code == 422, response.text
+        assert response.json()["code"] == "invalid_text"

@@ -117,7 +117,22 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     return problem(request, exc.status_code, code, title, detail, headers=getattr(exc, "headers", None))
 
 
+# PostgreSQL refuses text it cannot store (a NUL character, SQLSTATE 22021): the client's input.
+_UNSTORABLE_TEXT = frozenset({"22021", "22P05"})
+
+
+def _sqlstate(exc: BaseException) -> str | None:
+    while exc is not None:
+        state = getattr(exc, "sqlstate", None)
+        if isinstance(state, str):
+            return state
+        exc = exc.__cause__ or getattr(exc, "orig", None)  # type: ignore[assignment]
+    return None
+
+
 async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
+    if _sqlstate(exc) in _UNSTORABLE_TEXT:
+        return problem(request, 422, "invalid_text", "Invalid input", "text must not contain NUL characters")
     request_id = getattr(request.state, "request_id", None)
     logger.exception("unexpected error in %s %s (request %s)", request.method, request.url.path, request_id)
     return problem(
