@@ -47,7 +47,7 @@ def decode_cursor(cursor: str) -> tuple[CursorValue, ...]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         values = json.loads(raw)
-    except (binascii.Error, ValueError, UnicodeDecodeError) as exc:
+    except (binascii.Error, ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise InvalidInput("cursor is not one this API issued", code="invalid_cursor") from exc
     if not isinstance(values, list) or not all(v is None or isinstance(v, str | int) for v in values):
         raise InvalidInput("cursor is not one this API issued", code="invalid_cursor")

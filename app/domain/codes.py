@@ -20,7 +20,7 @@ def check_digit(code6: str) -> int:
 
 def parse_municipality_code(text: str) -> str:
     """A well-formed code (6 or 7 digits). Whether it exists, the official list decides."""
-    if not _MUNICIPALITY_CODE.match(text):
+    if not _MUNICIPALITY_CODE.fullmatch(text):
         raise InvalidInput(
             f"municipality code {text!r} must have 7 digits (IBGE) or 6 digits (DATASUS)",
             code="invalid_municipality_code",
@@ -40,7 +40,7 @@ def check_digit_error(code7: str) -> InvalidInput | None:
 
 
 def parse_region_code(text: str) -> str:
-    if not _REGION_CODE.match(text):
+    if not _REGION_CODE.fullmatch(text):
         raise InvalidInput(
             f"health region code {text!r} must have 5 digits: the UF code and 3 more (e.g. 13001)",
             code="invalid_region_code",

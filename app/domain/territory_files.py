@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from app.core.text import search_key
 
 SAMPLE_LAYOUT = "municipality_regions"
+MAX_POPULATION = 2**31 - 1  # the column's range; São Paulo has about 12 million
 DATASUS_LAYOUT = "datasus_base_territorial"
 
 
@@ -55,12 +57,33 @@ class ParsedTerritory:
     lines_read: int = 0
 
 
+def _digits(text: str, *lengths: int) -> bool:
+    """ASCII digits of one of these lengths (str.isdigit() also accepts "①", which int() refuses)."""
+    return text.isascii() and text.isdigit() and (not lengths or len(text) in lengths)
+
+
 def decode(content: bytes) -> str:
     """UTF-8 (with or without BOM) as DATASUS publishes today; Latin-1 as older exports are."""
     try:
-        return content.decode("utf-8-sig")
+        text = content.decode("utf-8-sig")
     except UnicodeDecodeError:
-        return content.decode("latin-1")
+        text = content.decode("latin-1")
+    # Old spreadsheet exports end lines with a bare CR, which the csv module refuses.
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _open_table(
+    parsed: ParsedTerritory, file: str, content: bytes, required: tuple[str, ...]
+) -> tuple[list[str], csv.DictReader[str]] | None:
+    """The normalized header and the row reader, or None with the reason recorded in `parsed`."""
+    table = _rows(decode(content))
+    if table is None:
+        parsed.errors.append(LineProblem(file, 1, "the file is empty"))
+        return None
+    if problems := _missing_columns(file, table[0], required):
+        parsed.errors.extend(problems)
+        return None
+    return table
 
 
 def _rows(text: str) -> tuple[list[str], csv.DictReader[str]] | None:
@@ -72,6 +95,22 @@ def _rows(text: str) -> tuple[list[str], csv.DictReader[str]] | None:
     header = [search_key(name).replace(" ", "_") for name in reader.fieldnames]
     reader.fieldnames = header
     return header, reader
+
+
+def _records(
+    parsed: ParsedTerritory, file: str, reader: csv.DictReader[str]
+) -> Iterator[tuple[int, dict[str, str | list[str] | None]]]:
+    """Rows with their line numbers; a malformed CSV stops the file with a line problem."""
+    last_line = reader.line_num
+    try:
+        for row in reader:
+            parsed.lines_read += 1
+            last_line = reader.line_num
+            yield last_line, row
+    except csv.Error as exc:
+        parsed.errors.append(
+            LineProblem(file, last_line + 1, f"the CSV breaks from here on ({exc}): a quote opened and never closed?")
+        )
 
 
 def _missing_columns(file: str, header: list[str], required: tuple[str, ...]) -> list[LineProblem]:
@@ -90,20 +129,13 @@ def parse_municipality_regions(content: bytes, file: str = "file") -> ParsedTerr
     """One municipality per line: state_code, city_code, health_region_code, health_region
     [, population, city, state, region]."""
     parsed = ParsedTerritory(layout=SAMPLE_LAYOUT)
-    table = _rows(decode(content))
-    required = ("state_code", "city_code", "health_region_code", "health_region")
+    table = _open_table(parsed, file, content, ("state_code", "city_code", "health_region_code", "health_region"))
     if table is None:
-        parsed.errors.append(LineProblem(file, 1, "the file is empty"))
         return parsed
     header, reader = table
-    if problems := _missing_columns(file, header, required):
-        parsed.errors.extend(problems)
-        return parsed
     region_names: dict[str, tuple[str, int]] = {}
     seen_municipalities: dict[str, int] = {}
-    for row in reader:
-        line = reader.line_num
-        parsed.lines_read += 1
+    for line, row in _records(parsed, file, reader):
         problems = _municipality_line_problems(file, line, row, len(header))
         if problems:
             parsed.errors.extend(problems)
@@ -166,13 +198,13 @@ def _municipality_line_problems(
         return problems
     state_code, code = _cell(row, "state_code"), _cell(row, "city_code")
     region_code, region_name = _cell(row, "health_region_code"), _cell(row, "health_region")
-    if not (len(state_code) == 2 and state_code.isdigit()):
+    if not _digits(state_code, 2):
         problems.append(LineProblem(file, line, f"state_code {state_code!r} is not a 2-digit UF code", "state_code"))
-    if not (len(code) in (6, 7) and code.isdigit()):
+    if not _digits(code, 6, 7):
         problems.append(LineProblem(file, line, f"city_code {code!r} is not a 6- or 7-digit IBGE code", "city_code"))
     elif code[:2] != state_code:
         problems.append(LineProblem(file, line, f"city_code {code} is not in state_code {state_code}", "city_code"))
-    if not (len(region_code) == 5 and region_code.isdigit()):
+    if not _digits(region_code, 5):
         problems.append(
             LineProblem(file, line, f"health_region_code {region_code!r} is not a 5-digit code", "health_region_code")
         )
@@ -185,7 +217,7 @@ def _municipality_line_problems(
     if not region_name:
         problems.append(LineProblem(file, line, "health_region is empty", "health_region"))
     population = _cell(row, "population")
-    if population and not population.isdigit():
+    if population and not _digits(population):
         raw_population = row.get("population")
         hint = (
             f": is the region name {region_name + ',' + str(raw_population)!r} missing its quotes?"
@@ -194,6 +226,10 @@ def _municipality_line_problems(
         )
         problems.append(
             LineProblem(file, line, f"population {raw_population!r} is not a whole number{hint}", "population")
+        )
+    elif population and int(population) > MAX_POPULATION:
+        problems.append(
+            LineProblem(file, line, f"population {population} is larger than any municipality's", "population")
         )
     return problems
 
@@ -213,24 +249,18 @@ def parse_datasus(regions: bytes, memberships: bytes) -> ParsedTerritory:
 
 def _parse_region_table(parsed: ParsedTerritory, content: bytes) -> None:
     file = "tb_regsaud"
-    table = _rows(decode(content))
+    table = _open_table(parsed, file, content, ("co_regsaud",))
     if table is None:
-        parsed.errors.append(LineProblem(file, 1, "the file is empty"))
         return
     header, reader = table
     name_column = next((column for column in _REGION_NAME_COLUMNS if column in header), None)
     if name_column is None:
-        parsed.errors.extend(_missing_columns(file, header, ("co_regsaud", "no_regsaud")))
-        return
-    if problems := _missing_columns(file, header, ("co_regsaud",)):
-        parsed.errors.extend(problems)
+        parsed.errors.extend(_missing_columns(file, header, ("no_regsaud",)))
         return
     seen: dict[str, int] = {}
-    for row in reader:
-        line = reader.line_num
-        parsed.lines_read += 1
+    for line, row in _records(parsed, file, reader):
         code, name, macro = _cell(row, "co_regsaud"), _cell(row, name_column), _cell(row, "co_macsaud")
-        if not (len(code) == 5 and code.isdigit()):
+        if not _digits(code, 5):
             parsed.errors.append(LineProblem(file, line, f"CO_REGSAUD {code!r} is not a 5-digit code", "CO_REGSAUD"))
         elif code in seen:
             parsed.errors.append(
@@ -238,7 +268,7 @@ def _parse_region_table(parsed: ParsedTerritory, content: bytes) -> None:
             )
         elif not name:
             parsed.errors.append(LineProblem(file, line, "the region name is empty", name_column.upper()))
-        elif macro and not (len(macro) == 4 and macro.isdigit()):
+        elif macro and not _digits(macro, 4):
             parsed.errors.append(LineProblem(file, line, f"CO_MACSAUD {macro!r} is not a 4-digit code", "CO_MACSAUD"))
         else:
             seen[code] = line
@@ -248,24 +278,18 @@ def _parse_region_table(parsed: ParsedTerritory, content: bytes) -> None:
 
 def _parse_membership_table(parsed: ParsedTerritory, content: bytes) -> None:
     file = "rl_municip_regsaud"
-    table = _rows(decode(content))
+    table = _open_table(parsed, file, content, ("co_municip", "co_regsaud"))
     if table is None:
-        parsed.errors.append(LineProblem(file, 1, "the file is empty"))
         return
-    header, reader = table
-    if problems := _missing_columns(file, header, ("co_municip", "co_regsaud")):
-        parsed.errors.extend(problems)
-        return
+    _, reader = table
     seen: dict[str, int] = {}
-    for row in reader:
-        line = reader.line_num
-        parsed.lines_read += 1
+    for line, row in _records(parsed, file, reader):
         code, region_code = _cell(row, "co_municip"), _cell(row, "co_regsaud")
-        if not (len(code) in (6, 7) and code.isdigit()):
+        if not _digits(code, 6, 7):
             parsed.errors.append(
                 LineProblem(file, line, f"CO_MUNICIP {code!r} is not a 6- or 7-digit code", "CO_MUNICIP")
             )
-        elif not (len(region_code) == 5 and region_code.isdigit()):
+        elif not _digits(region_code, 5):
             parsed.errors.append(
                 LineProblem(file, line, f"CO_REGSAUD {region_code!r} is not a 5-digit code", "CO_REGSAUD")
             )

@@ -32,9 +32,18 @@ async def keyset_page(
     return Page(items=items, next_cursor=encode_cursor(key(items[-1])) if has_more else None)
 
 
+def _integer_limit(column_type: Any) -> int:
+    if isinstance(column_type, sa.SmallInteger):
+        return 2**15
+    return 2**63 if isinstance(column_type, sa.BigInteger) else 2**31
+
+
 def _bound(value: CursorValue, column: Any) -> ColumnElement[Any]:
+    """The cursor's value as the column's type; anything a forged cursor could carry is a 422."""
     try:
         typed = column.type.python_type(value)
-    except (TypeError, ValueError) as exc:
+    except (TypeError, ValueError, AttributeError) as exc:  # uuid.UUID(5) raises AttributeError
         raise InvalidInput("cursor does not belong to this list", code="invalid_cursor") from exc
+    if isinstance(typed, int) and not -_integer_limit(column.type) <= typed < _integer_limit(column.type):
+        raise InvalidInput("cursor does not belong to this list", code="invalid_cursor")
     return sa.literal(typed, column.type)

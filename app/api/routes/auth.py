@@ -30,7 +30,7 @@ def _basic_credentials(request: Request) -> tuple[str, str] | None:
     return client_id, secret
 
 
-@router.post("/token", responses=problem_responses(401, 422, 429))
+@router.post("/token", responses=problem_responses(400, 401, 422, 429))
 async def issue_token(
     request: Request,
     auth: Annotated[AuthService, Depends(auth_service)],

@@ -30,7 +30,7 @@ async def _read(request: Request, upload: UploadFile) -> bytes:
     return content
 
 
-@router.post("/territory", responses=problem_responses(401, 403, 413, 422))
+@router.post("/territory", responses=problem_responses(400, 401, 403, 413, 422))
 async def import_territory(
     request: Request,
     repositories: UnitOfWork,

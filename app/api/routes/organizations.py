@@ -28,7 +28,7 @@ async def get_organization(repositories: UnitOfWork, organization_id: uuid.UUID)
     return OrganizationOut.model_validate(await OrganizationService(repositories).get(organization_id))
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, responses=problem_responses(401, 403, 409, 422))
+@router.post("", status_code=status.HTTP_201_CREATED, responses=problem_responses(400, 401, 403, 409, 422))
 async def create_organization(
     repositories: UnitOfWork, principal: CurrentPrincipal, body: OrganizationCreate, response: Response
 ) -> OrganizationOut:

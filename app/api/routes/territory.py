@@ -28,7 +28,7 @@ async def list_states(repositories: UnitOfWork, page: Paging) -> PageOut[StateOu
     return PageOut[StateOut].of(states.map(StateOut.model_validate))
 
 
-@router.get("/states/{uf}", responses=problem_responses(404))
+@router.get("/states/{uf}", responses=problem_responses(404, 422))
 async def get_state(repositories: UnitOfWork, uf: Annotated[str, Path(max_length=2)]) -> StateOut:
     return StateOut.model_validate(await TerritoryService(repositories).state(uf))
 
@@ -84,7 +84,7 @@ async def get_region(
     return _region_detail(await TerritoryService(repositories).region(code), response)
 
 
-@router.post("/regions", status_code=status.HTTP_201_CREATED, responses=problem_responses(401, 403, 409, 422))
+@router.post("/regions", status_code=status.HTTP_201_CREATED, responses=problem_responses(400, 401, 403, 409, 422))
 async def create_region(
     repositories: UnitOfWork, principal: CurrentPrincipal, body: RegionCreate, response: Response
 ) -> RegionDetailOut:
@@ -93,7 +93,7 @@ async def create_region(
     return _region_detail(detail, response)
 
 
-@router.patch("/regions/{code}", responses=problem_responses(401, 403, 404, 412, 422))
+@router.patch("/regions/{code}", responses=problem_responses(400, 401, 403, 404, 412, 422))
 async def update_region(
     repositories: UnitOfWork,
     principal: CurrentPrincipal,

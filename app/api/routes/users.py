@@ -23,7 +23,7 @@ async def list_users(repositories: UnitOfWork, principal: CurrentPrincipal, page
     return PageOut[UserOut].of(accounts.map(user_out))
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, responses=problem_responses(401, 403, 409, 422))
+@router.post("", status_code=status.HTTP_201_CREATED, responses=problem_responses(400, 401, 403, 409, 422))
 async def create_user(
     repositories: UnitOfWork, principal: CurrentPrincipal, body: UserCreate, response: Response
 ) -> CreatedUserOut:
@@ -42,7 +42,7 @@ async def get_user(
     return user_out(account)
 
 
-@router.patch("/{user_id}", responses=problem_responses(401, 403, 404, 412, 422))
+@router.patch("/{user_id}", responses=problem_responses(400, 401, 403, 404, 412, 422))
 async def update_user(
     repositories: UnitOfWork,
     principal: CurrentPrincipal,
