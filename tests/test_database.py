@@ -1,0 +1,21 @@
+from __future__ import annotations
+
+from app.repositories.database import Database, async_url
+
+
+async def test_reads_go_to_the_replica_when_one_is_configured(database_url: str) -> None:
+    database = Database(database_url, read_url=database_url.replace("instrumenta_test", "instrumenta_replica"))
+    try:
+        assert database.read_engine is not database.engine
+        assert database.session(read_only=True).bind is database.read_engine
+        assert database.session().bind is database.engine
+    finally:
+        await database.dispose()
+    alone = Database(database_url)
+    assert alone.session(read_only=True).bind is alone.engine
+    await alone.dispose()
+
+
+def test_plain_postgres_urls_get_the_asyncpg_driver() -> None:
+    assert async_url("postgresql://u:p@h/db").startswith("postgresql+asyncpg://u:p@h/db")
+    assert async_url("postgresql://postgres:@/db?host=/tmp/pg") == "postgresql+asyncpg://postgres:@/db?host=%2Ftmp%2Fpg"
