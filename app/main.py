@@ -13,7 +13,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 from app.api.middleware import RequestIdMiddleware
-from app.api.problems import install_problem_handlers
+from app.api.problems import install_problem_handlers, problem_media_type_in_openapi
 from app.api.routes import auth, health, imports, organizations, territory, users
 from app.core.settings import Settings
 from app.domain.tokens import TokenService
@@ -68,6 +68,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     install_problem_handlers(app)
     for module in (health, auth, users, territory, organizations, imports):
         app.include_router(module.router)
+    problem_media_type_in_openapi(app)
     _serve_docs_offline(app)
     return app
 

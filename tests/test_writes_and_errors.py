@@ -153,3 +153,4 @@ async def test_nul_characters_are_422_not_500(client: httpx.AsyncClient, account
     ):
         assert response.status_code == 422, response.text
         assert response.json()["code"] == "invalid_text"
+        assert response.headers["X-Request-ID"] == response.json()["request_id"]

@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import Depends, Header, Query, Request
 from fastapi.security import OAuth2PasswordBearer
 
-from app.core.errors import DomainError, PreconditionFailed
+from app.core.errors import DomainError, InvalidInput, PreconditionFailed
 from app.core.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, PageRequest
 from app.core.principal import Principal
 from app.core.settings import Settings
@@ -32,10 +32,25 @@ async def _unit_of_work(request: Request) -> AsyncIterator[Repositories]:
         except DomainError as exc:
             await (session.commit() if exc.keeps_writes else session.rollback())
             raise
-        except BaseException:
+        except BaseException as exc:
             await session.rollback()
+            if _sqlstate(exc) in _UNSTORABLE_TEXT:
+                raise InvalidInput("text must not contain NUL characters", code="invalid_text") from exc
             raise
         await session.commit()
+
+
+# PostgreSQL refuses text it cannot store (a NUL character): that is the client's input.
+_UNSTORABLE_TEXT = frozenset({"22021", "22P05"})
+
+
+def _sqlstate(exc: BaseException | None) -> str | None:
+    while exc is not None:
+        state = getattr(exc, "sqlstate", None)
+        if isinstance(state, str):
+            return state
+        exc = exc.__cause__ or getattr(exc, "orig", None)
+    return None
 
 
 UnitOfWork = Annotated[Repositories, Depends(_unit_of_work, scope="function")]

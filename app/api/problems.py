@@ -21,11 +21,16 @@ logger = logging.getLogger("instrumenta")
 _HTTP_CODES = {
     400: ("bad_request", "Bad request"),
     401: ("unauthenticated", "Authentication required"),
+    403: ("forbidden", "Forbidden"),
     404: ("not_found", "Not found"),
     405: ("method_not_allowed", "Method not allowed"),
     406: ("not_acceptable", "Not acceptable"),
     413: ("payload_too_large", "Payload too large"),
+    409: ("conflict", "Conflict"),
+    412: ("stale_version", "Precondition failed"),
     415: ("unsupported_media_type", "Unsupported media type"),
+    422: ("invalid_input", "Invalid input"),
+    429: ("too_many_attempts", "Too many attempts"),
 }
 
 
@@ -52,13 +57,31 @@ class Problem(BaseModel):
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI `responses` declaring problem+json bodies for these statuses."""
     return {
-        status: {
-            "description": _HTTP_CODES.get(status, ("", "Problem"))[1] or "Problem",
-            "model": Problem,
-            "content": {PROBLEM_JSON: {}},
-        }
-        for status in statuses
+        status: {"description": _HTTP_CODES.get(status, ("", "Problem"))[1], "model": Problem} for status in statuses
     }
+
+
+def problem_media_type_in_openapi(app: FastAPI) -> None:
+    """Document every error body as application/problem+json, the media type actually sent
+    (FastAPI files `responses` models, and its own 422, under application/json)."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        schema = build()
+        for operation in (op for path in schema["paths"].values() for op in path.values()):
+            for status, response in operation.get("responses", {}).items():
+                content = response.get("content", {})
+                if status[0] in "45" and "application/json" in content:
+                    content.pop("application/json")
+                    content[PROBLEM_JSON] = {"schema": {"$ref": "#/components/schemas/Problem"}}
+        for unused in ("HTTPValidationError", "ValidationError"):
+            schema["components"]["schemas"].pop(unused, None)
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def problem(
@@ -117,22 +140,7 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     return problem(request, exc.status_code, code, title, detail, headers=getattr(exc, "headers", None))
 
 
-# PostgreSQL refuses text it cannot store (a NUL character, SQLSTATE 22021): the client's input.
-_UNSTORABLE_TEXT = frozenset({"22021", "22P05"})
-
-
-def _sqlstate(exc: BaseException) -> str | None:
-    while exc is not None:
-        state = getattr(exc, "sqlstate", None)
-        if isinstance(state, str):
-            return state
-        exc = exc.__cause__ or getattr(exc, "orig", None)  # type: ignore[assignment]
-    return None
-
-
 async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
-    if _sqlstate(exc) in _UNSTORABLE_TEXT:
-        return problem(request, 422, "invalid_text", "Invalid input", "text must not contain NUL characters")
     request_id = getattr(request.state, "request_id", None)
     logger.exception("unexpected error in %s %s (request %s)", request.method, request.url.path, request_id)
     return problem(
