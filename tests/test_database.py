@@ -19,3 +19,21 @@ async def test_reads_go_to_the_replica_when_one_is_configured(database_url: str)
 def test_plain_postgres_urls_get_the_asyncpg_driver() -> None:
     assert async_url("postgresql://u:p@h/db").startswith("postgresql+asyncpg://u:p@h/db")
     assert async_url("postgresql://postgres:@/db?host=/tmp/pg") == "postgresql+asyncpg://postgres:@/db?host=%2Ftmp%2Fpg"
+
+
+async def test_bootstrap_runs_one_process_at_a_time(engine) -> None:  # type: ignore[no-untyped-def]
+    """While one transaction holds the bootstrap lock, another's bootstrap waits for it."""
+    import asyncio
+
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from app.repositories import Repositories
+
+    async with AsyncSession(engine) as first, AsyncSession(engine) as second:
+        await Repositories(first).serialize("bootstrap")
+        waiting = asyncio.create_task(Repositories(second).serialize("bootstrap"))
+        await asyncio.sleep(0.3)
+        assert not waiting.done(), "the second bootstrap did not wait for the first"
+        await first.rollback()
+        await asyncio.wait_for(waiting, timeout=5)
+        await second.rollback()

@@ -22,6 +22,7 @@ class BootstrapResult:
 
 
 async def bootstrap(repositories: Repositories, settings: Settings) -> BootstrapResult:
+    await repositories.serialize("bootstrap")
     added = await TerritoryService(repositories).load_reference()
     email = settings.admin_email.strip().lower()
     if await repositories.users.by_login(email=email) is not None:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import zlib
+
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.repositories.organizations import OrganizationRepository
@@ -17,3 +20,8 @@ class Repositories:
         self.territory = TerritoryRepository(session)
         self.organizations = OrganizationRepository(session)
         self.users = UserRepository(session)
+
+    async def serialize(self, task: str) -> None:
+        """Hold a lock named `task` until this transaction ends, so that processes starting at
+        once (several workers or hosts) run the task one after the other."""
+        await self.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": zlib.crc32(task.encode())})
