@@ -48,6 +48,7 @@ async def test_password_login_and_me(client: httpx.AsyncClient, accounts: dict[s
     body = response.json()
     assert body["token_type"] == "bearer"
     assert body["expires_in"] == 3600
+    assert response.headers["Cache-Control"] == "no-store"
     me = await _me(client, body["access_token"])
     assert me.status_code == 200
     assert me.json()["role"] == "gestor"
@@ -132,6 +133,7 @@ def _forgeries(settings: Settings, subject: uuid.UUID) -> dict[str, str]:
         "no jti": jwt.encode(_claims(settings, subject, jti=None), secret),
         "empty key": jwt.encode(good, ""),
         "not a jwt": "abc.def",
+        "issued in the future": jwt.encode(_claims(settings, subject, iat=int(time.time()) + 3600), secret),
     }
 
 
@@ -148,6 +150,7 @@ def _forgeries(settings: Settings, subject: uuid.UUID) -> dict[str, str]:
         "no jti",
         "empty key",
         "not a jwt",
+        "issued in the future",
     ],
 )
 async def test_bad_tokens_get_401_problem(

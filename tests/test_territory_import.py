@@ -213,3 +213,21 @@ async def test_import_needs_one_layout(client: httpx.AsyncClient, accounts: dict
     )
     assert response.status_code == 422
     assert response.json()["code"] == "invalid_import"
+
+
+async def test_one_municipality_twice_is_a_line_error(client: httpx.AsyncClient, accounts: dict[str, Account]) -> None:
+    header = "region,state,city,state_code,city_code,health_region_code,health_region,population\n"
+    twice = header + "Norte,Amazonas,Manaus,13,130260,13001,Manaus,1\nNorte,Amazonas,Manaus,13,1302603,13002,Rio,1\n"
+    response = await _import(client, accounts["admin"], twice.encode())
+    assert response.status_code == 422
+    assert [(e["line"], e["message"]) for e in response.json()["errors"]] == [
+        (3, "municipality 1302603 is already on line 2")
+    ]
+
+
+async def test_future_effective_dates_are_refused(client: httpx.AsyncClient, accounts: dict[str, Account]) -> None:
+    header = "region,state,city,state_code,city_code,health_region_code,health_region,population\n"
+    line = "Norte,Amazonas,Manaus,13,130260,13002,Rio Negro e Solimões,1\n"
+    response = await _import(client, accounts["admin"], (header + line).encode(), effective_on="2999-01-01")
+    assert response.status_code == 422
+    assert response.json()["code"] == "invalid_effective_date"

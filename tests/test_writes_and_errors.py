@@ -154,3 +154,62 @@ async def test_nul_characters_are_422_not_500(client: httpx.AsyncClient, account
         assert response.status_code == 422, response.text
         assert response.json()["code"] == "invalid_text"
         assert response.headers["X-Request-ID"] == response.json()["request_id"]
+
+
+async def test_patch_derives_the_uf_again_when_the_territory_changes(
+    client: httpx.AsyncClient, accounts: dict[str, Account]
+) -> None:
+    admin = accounts["admin"].headers
+    user = f"/api/v1/users/{accounts['gestor'].user.id}"
+    cleared = await client.patch(user, json={"municipality": None}, headers=admin)
+    assert cleared.status_code == 422  # not silently a gestor of the whole state
+    assert cleared.json()["code"] == "invalid_binding"
+    moved = await client.patch(user, json={"municipality": "3550308"}, headers=admin)
+    assert moved.status_code == 200, moved.text
+    assert (moved.json()["uf"], moved.json()["municipality_code"]) == ("SP", "3550308")
+
+
+async def test_membership_dates_are_not_in_the_future_and_never_overlap(
+    client: httpx.AsyncClient, accounts: dict[str, Account]
+) -> None:
+    ses = accounts["ses"].headers
+    future = await client.patch(
+        "/api/v1/regions/13001", json={"municipalities": ["1302603"], "effective_on": "2999-01-01"}, headers=ses
+    )
+    assert future.status_code == 422
+    assert future.json()["code"] == "invalid_effective_date"
+    # Anori leaves 13002 on 2024-01-01 and belongs nowhere after that.
+    left = await client.patch(
+        "/api/v1/regions/13002", json={"municipalities": [], "effective_on": "2024-01-01"}, headers=ses
+    )
+    assert left.status_code == 200, left.text
+    overlapping = await client.patch(
+        "/api/v1/regions/13001",
+        json={"municipalities": ["1302603", "1303809", "1300102"], "effective_on": "2023-01-01"},
+        headers=ses,
+    )
+    assert overlapping.status_code == 422
+    assert "until 2024-01-01" in overlapping.json()["detail"]
+    joined = await client.patch(
+        "/api/v1/regions/13001",
+        json={"municipalities": ["1302603", "1303809", "1300102"], "effective_on": "2024-06-01"},
+        headers=ses,
+    )
+    assert joined.status_code == 200, joined.text
+
+
+async def test_if_match_must_be_a_strong_etag_we_issued(
+    client: httpx.AsyncClient, accounts: dict[str, Account]
+) -> None:
+    ses = accounts["ses"].headers
+    for value in ('"' + "9" * 5000 + '"', 'W/"1"', "1"):
+        response = await client.patch("/api/v1/regions/13002", json={"name": "x"}, headers=ses | {"If-Match": value})
+        assert response.status_code == 412, value
+
+
+async def test_a_null_in_a_cursor_is_refused(client: httpx.AsyncClient) -> None:
+    from app.core.pagination import encode_cursor
+
+    response = await client.get("/api/v1/municipalities", params={"cursor": encode_cursor((None,))})
+    assert response.status_code == 422
+    assert response.json()["code"] == "invalid_cursor"

@@ -101,7 +101,7 @@ def _expected_version(
     """The version an If-Match header names; `*` or no header means any version."""
     if if_match is None or if_match.strip() == "*":
         return None
-    match = re.fullmatch(r'\s*(?:W/)?"(\d+)"\s*', if_match)
+    match = re.fullmatch(r'\s*"(\d{1,18})"\s*', if_match)  # strong ETags only (RFC 9110 §13.1.1)
     if match is None:
         raise PreconditionFailed(f"If-Match {if_match!r} is not an ETag this API issued")
     return int(match.group(1))

@@ -20,7 +20,7 @@ from app.domain.users import check_version
 from app.repositories import Repositories
 from app.repositories.errors import DuplicateKey
 from app.repositories.tables import HealthRegion, Municipality, RegionMembership, State, utc_now
-from app.repositories.territory import MembershipPeriod, MunicipalityFilter
+from app.repositories.territory import MembershipPeriod, MunicipalityFilter, TerritoryRepository
 
 RegionName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 MacroCode = Annotated[str, StringConstraints(pattern=r"^[0-9]{4}$")]
@@ -72,8 +72,30 @@ def normalize_uf(uf: str | None) -> str | None:
     return uf.upper()
 
 
+def check_effective_on(effective_on: date) -> None:
+    """Membership changes take effect today or on a past date: "current" means as of now."""
+    if effective_on > utc_now().date():
+        raise InvalidInput(
+            f"effective_on {effective_on} is in the future; record a re-drawing once it takes effect",
+            code="invalid_effective_date",
+        )
+
+
+async def overlapping_starts(territory: TerritoryRepository, starting: set[str], effective_on: date) -> dict[str, str]:
+    """Municipalities whose membership starting on `effective_on` would overlap a closed period,
+    each with the reason."""
+    ends = await territory.last_membership_ends(starting)
+    return {
+        code: f"municipality {code} belonged to another region until {ended}; "
+        f"a membership cannot start on {effective_on}"
+        for code, ended in sorted(ends.items())
+        if ended > effective_on
+    }
+
+
 class TerritoryService:
     def __init__(self, repositories: Repositories) -> None:
+        self.repositories = repositories
         self.territory = repositories.territory
 
     async def load_reference(self) -> int:
@@ -169,6 +191,8 @@ class TerritoryService:
 
     async def _redraw(self, region: HealthRegion, codes: list[str], effective_on: date) -> None:
         """Make `codes` the region's members from `effective_on`, keeping every earlier period."""
+        check_effective_on(effective_on)
+        await self.repositories.serialize("territory")
         wanted: set[str] = set()
         for code in codes:
             found = await self.territory.municipality(parse_municipality_code(code))
@@ -187,6 +211,8 @@ class TerritoryService:
                 )
             await self.territory.end_membership(membership, effective_on)
         joining = wanted - {m.municipality_code for m in current.values() if m.region_code == region.code}
+        if overlaps := await overlapping_starts(self.territory, joining - current.keys(), effective_on):
+            raise InvalidInput("; ".join(overlaps.values()), code="invalid_effective_date")
         await self.territory.add_all(
             [
                 RegionMembership(municipality_code=code, region_code=region.code, uf=region.uf, valid_from=effective_on)

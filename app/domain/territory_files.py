@@ -145,14 +145,13 @@ def parse_municipality_regions(content: bytes, file: str = "file") -> ParsedTerr
             _cell(row, "health_region_code"),
             _cell(row, "health_region"),
         )
-        if code in seen_municipalities:
+        if code[:6] in seen_municipalities:  # 130260 and 1302603 are one municipality
+            already = seen_municipalities[code[:6]]
             parsed.errors.append(
-                LineProblem(
-                    file, line, f"municipality {code} is already on line {seen_municipalities[code]}", "city_code"
-                )
+                LineProblem(file, line, f"municipality {code} is already on line {already}", "city_code")
             )
             continue
-        seen_municipalities[code] = line
+        seen_municipalities[code[:6]] = line
         known = region_names.setdefault(region_code, (region_name, line))
         if known[0] != region_name:
             parsed.errors.append(

@@ -12,6 +12,7 @@ from app.core.text import search_key
 from app.domain.access import manages_uf, require_territory_manager
 from app.domain.codes import check_digit_error
 from app.domain.reference import uf_by_state_code
+from app.domain.territory import check_effective_on, overlapping_starts
 from app.domain.territory_files import LineProblem, MembershipLine, ParsedTerritory, RegionLine
 from app.repositories import Repositories
 from app.repositories.tables import HealthRegion, Municipality, RegionMembership, utc_now
@@ -44,6 +45,7 @@ class ImportReport:
 
 class TerritoryImportService:
     def __init__(self, repositories: Repositories) -> None:
+        self.repositories = repositories
         self.territory = repositories.territory
 
     async def run(
@@ -52,6 +54,8 @@ class TerritoryImportService:
         """`effective_on` dates the memberships this import starts or ends (today if None)."""
         require_territory_manager(principal)
         effective_on = effective_on or utc_now().date()
+        check_effective_on(effective_on)
+        await self.repositories.serialize("territory")
         report = ImportReport(parsed.layout, dry_run, effective_on, lines_read=parsed.lines_read)
         problems = list(parsed.errors)
         states = uf_by_state_code()
@@ -99,8 +103,13 @@ class TerritoryImportService:
 
         by_code6 = await self.territory.municipalities_by_code6()
         resolved: list[tuple[MembershipLine, Municipality]] = []
+        first_line: dict[str, int] = {}
         for line in parsed.memberships:
             municipality, problem = _resolve_municipality(line, by_code6, states)
+            if municipality is not None and problem is None:
+                seen = first_line.setdefault(municipality.code, line.line)
+                if seen != line.line:
+                    problem = f"municipality {municipality.code} is already on line {seen}"
             if problem is None and municipality is not None:
                 region_uf = file_regions.get(line.region_code) or (
                     regions[line.region_code].uf if line.region_code in regions else None
@@ -160,6 +169,10 @@ class TerritoryImportService:
             if line.population is not None and line.population != municipality.population:
                 populations[municipality.code] = line.population
 
+        starting = {j.municipality_code for j in joins} - current.keys()
+        lines = {m.code: line for line, m in resolved}
+        for code, reason in (await overlapping_starts(self.territory, starting, effective_on)).items():
+            problems.append(LineProblem(lines[code].file, lines[code].line, reason))
         if problems:
             raise ImportRejected(sorted(problems, key=lambda p: (p.file, p.line)))
         report.regions_updated = len(renamed)

@@ -8,6 +8,7 @@ Swapping to another JWT library touches this file only.
 
 from __future__ import annotations
 
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -19,6 +20,7 @@ from app.core.errors import Unauthenticated
 from app.core.settings import MIN_SECRET_BYTES, Settings
 
 _REQUIRED_CLAIMS = ("exp", "iat", "iss", "aud", "sub", "jti")
+_CLOCK_SKEW_SECONDS = 60
 _KEY_MARKERS = ("-----BEGIN", "ssh-", "ecdsa-", '{"kty"')
 
 
@@ -77,7 +79,9 @@ class TokenService:
         except ExpiredSignatureError as exc:
             raise InvalidToken("the bearer token has expired") from exc
         except JWTError as exc:
-            raise InvalidToken(f"the bearer token was refused: {exc}") from exc
+            raise InvalidToken("the bearer token's signature, audience, issuer or claims are not valid") from exc
+        if int(claims["iat"]) > time.time() + _CLOCK_SKEW_SECONDS:
+            raise InvalidToken("the bearer token was issued in the future")
         try:
             return uuid.UUID(str(claims["sub"]))
         except ValueError as exc:

@@ -123,7 +123,8 @@ class UserService:
             role = patch.role if "role" in sent and patch.role else Role(user.role)
             binding = await self._resolve(
                 role,
-                patch.uf if "uf" in sent else user.uf,
+                # A stored UF may have been implied by the old municipality or regions: derive it anew.
+                patch.uf if "uf" in sent else (None if sent & {"municipality", "regions"} else user.uf),
                 patch.municipality if "municipality" in sent else user.municipality_code,
                 (patch.regions or []) if "regions" in sent else regions,
                 patch.organization_id if "organization_id" in sent else user.organization_id,

@@ -7,9 +7,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from app.core.pagination import Page, PageRequest
+from app.repositories.errors import flush_unique
 from app.repositories.paging import keyset_page
 from app.repositories.tables import Organization
-from app.repositories.users import flush_unique
 
 
 class OrganizationRepository:

@@ -40,6 +40,8 @@ def _integer_limit(column_type: Any) -> int:
 
 def _bound(value: CursorValue, column: Any) -> ColumnElement[Any]:
     """The cursor's value as the column's type; anything a forged cursor could carry is a 422."""
+    if value is None:  # every sort key is NOT NULL
+        raise InvalidInput("cursor does not belong to this list", code="invalid_cursor")
     try:
         typed = column.type.python_type(value)
     except (TypeError, ValueError, AttributeError) as exc:  # uuid.UUID(5) raises AttributeError

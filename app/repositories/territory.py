@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from app.core.pagination import Page, PageRequest
+from app.repositories.errors import flush_unique
 from app.repositories.paging import keyset_page
 from app.repositories.tables import HealthRegion, Municipality, RegionMembership, State, utc_now
 
@@ -121,7 +122,7 @@ class TerritoryRepository:
 
     async def add(self, row: HealthRegion | RegionMembership) -> None:
         self.session.add(row)
-        await self.session.flush()
+        await flush_unique(self.session)
 
     async def add_all(self, rows: Sequence[HealthRegion | RegionMembership]) -> None:
         self.session.add_all(rows)
@@ -161,6 +162,15 @@ class TerritoryRepository:
         if municipality_codes is not None:
             statement = statement.where(col(RegionMembership.municipality_code).in_(list(municipality_codes)))
         return {m.municipality_code: m for m in await self.session.scalars(statement)}
+
+    async def last_membership_ends(self, municipality_codes: Iterable[str]) -> dict[str, date]:
+        """When each municipality's most recent closed membership ended."""
+        rows = await self.session.execute(
+            sa.select(col(RegionMembership.municipality_code), sa.func.max(col(RegionMembership.valid_to)))
+            .where(col(RegionMembership.municipality_code).in_(list(municipality_codes)), ~_CURRENT)
+            .group_by(col(RegionMembership.municipality_code))
+        )
+        return {code: ended for code, ended in rows if ended is not None}
 
     async def end_membership(self, membership: RegionMembership, on: date) -> None:
         """Close a membership on `on`; one that had not begun by then is withdrawn instead."""

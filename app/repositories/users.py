@@ -5,27 +5,15 @@ from collections.abc import Sequence
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from app.core.pagination import Page, PageRequest
 from app.core.principal import Principal
-from app.repositories.errors import DuplicateKey
+from app.repositories.errors import flush_unique
 from app.repositories.paging import keyset_page
 from app.repositories.scoping import visible_users
 from app.repositories.tables import User, UserRegion, utc_now
-
-
-async def flush_unique(session: AsyncSession) -> None:
-    """Flush, turning a unique violation into DuplicateKey (the domain decides what it means)."""
-    try:
-        async with session.begin_nested():
-            await session.flush()
-    except IntegrityError as exc:
-        constraint = getattr(exc.orig, "__cause__", None)
-        name = getattr(constraint, "constraint_name", None) or str(exc.orig)
-        raise DuplicateKey(name) from exc
 
 
 class UserRepository:

@@ -4,7 +4,7 @@ import base64
 import binascii
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, Request, Response
 
 from app.api.deps import CurrentPrincipal, UnitOfWork, auth_service
 from app.api.problems import problem_responses
@@ -33,6 +33,7 @@ def _basic_credentials(request: Request) -> tuple[str, str] | None:
 @router.post("/token", responses=problem_responses(400, 401, 422, 429))
 async def issue_token(
     request: Request,
+    response: Response,
     auth: Annotated[AuthService, Depends(auth_service)],
     grant_type: Annotated[Literal["password", "client_credentials"], Form()] = "password",
     username: Annotated[str | None, Form(max_length=254)] = None,
@@ -52,6 +53,7 @@ async def issue_token(
         if not client_id or client_secret is None:
             raise InvalidInput("grant_type=client_credentials needs client_id and client_secret", code="invalid_grant")
         issued = await auth.login_with_client_credentials(client_id, client_secret)
+    response.headers["Cache-Control"] = "no-store"  # RFC 6749 §5.1
     return TokenOut(access_token=issued.access_token, expires_in=issued.expires_in)
 
 
