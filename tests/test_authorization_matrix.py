@@ -131,6 +131,33 @@ TABLE = [
         only({"admin": 200, "ses": 200}),
         files={"file": ("am.csv", AM_FILE, "text/csv")},
     ),
+    Row("list instruments", "GET", lambda ids: "/api/v1/instruments", everyone(200)),
+    Row(
+        "get Manaus's plan (a draft: not public)",
+        "GET",
+        lambda ids: f"/api/v1/instruments/{ids['instrument']}",
+        everyone(200) | {"anonymous": 404},
+    ),
+    Row(
+        "get São Gabriel's plan (another municipality's: 404 for Manaus's gestor and conselho)",
+        "GET",
+        lambda ids: f"/api/v1/instruments/{ids['instrument_other']}",
+        everyone(200) | {"gestor": 404, "conselho": 404, "anonymous": 404},
+    ),
+    Row(
+        "create Manaus's plan",
+        "POST",
+        lambda ids: "/api/v1/instruments",
+        only({"admin": 201, "gestor": 201}),
+        body=lambda ids: {"kind": "PMS", "owner_type": "municipality", "owner": "1302603", "year": 2030},
+    ),
+    Row(
+        "update Manaus's plan",
+        "PATCH",
+        lambda ids: f"/api/v1/instruments/{ids['instrument']}",
+        only({"admin": 200, "gestor": 200}),
+        body=lambda ids: {"title": "Plano Municipal de Saúde 2026–2029"},
+    ),
     Row("liveness", "GET", lambda ids: "/health/live", everyone(200)),
     Row("readiness", "GET", lambda ids: "/health/ready", everyone(200)),
 ]
@@ -146,7 +173,20 @@ async def world(
         json={"acronym": "COSEMS/AM", "name": "COSEMS Amazonas", "uf": "AM"},
         headers=accounts["admin"].headers,
     )
-    return {"organization": created.json()["id"], "gestor_other": str(accounts["gestor_other"].user.id)}
+    plans = {}
+    for municipality in ("1302603", "1303809"):
+        plan = await client.post(
+            "/api/v1/instruments",
+            json={"kind": "PMS", "owner_type": "municipality", "owner": municipality, "year": 2026},
+            headers=accounts["admin"].headers,
+        )
+        plans[municipality] = plan.json()["id"]
+    return {
+        "organization": created.json()["id"],
+        "gestor_other": str(accounts["gestor_other"].user.id),
+        "instrument": plans["1302603"],
+        "instrument_other": plans["1303809"],
+    }
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -169,14 +209,21 @@ async def test_authorization_matrix(
         assert response.headers["content-type"] == "application/problem+json"
 
 
+PLACEHOLDERS = {
+    "organization": "{organization_id}",
+    "gestor_other": "{user_id}",
+    "self": "{user_id}",
+    "instrument": "{instrument_id}",
+    "instrument_other": "{instrument_id}",
+}
+
+
 def test_every_route_is_in_the_table(app: Any) -> None:
     """A new endpoint must join the matrix before it ships."""
     covered = {
         (
             row.method,
-            row.path({"organization": "{organization_id}", "gestor_other": "{user_id}", "self": "{user_id}"}).split(
-                "?"
-            )[0],
+            row.path(PLACEHOLDERS).split("?")[0],
         )
         for row in TABLE
     }

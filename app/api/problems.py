@@ -93,6 +93,7 @@ def problem(
     *,
     errors: list[dict[str, Any]] | None = None,
     headers: dict[str, str] | None = None,
+    extensions: dict[str, Any] | None = None,
 ) -> JSONResponse:
     body: dict[str, Any] = {
         "type": f"urn:instrumenta:problem:{code}",
@@ -104,6 +105,7 @@ def problem(
     }
     if errors is not None:
         body["errors"] = errors
+    body |= {key: value for key, value in (extensions or {}).items() if key not in body}
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
@@ -119,7 +121,16 @@ async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
         errors = [{k: v for k, v in asdict(p).items() if v is not None} | {"message": p.reason} for p in exc.problems]
         for entry in errors:
             entry.pop("reason", None)
-    return problem(request, exc.status, exc.code, exc.title, exc.detail, errors=errors, headers=headers or None)
+    return problem(
+        request,
+        exc.status,
+        exc.code,
+        exc.title,
+        exc.detail,
+        errors=errors,
+        headers=headers or None,
+        extensions=exc.extra,
+    )
 
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:

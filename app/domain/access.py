@@ -94,3 +94,43 @@ def require_organization_creator(principal: Principal, uf: str | None) -> None:
             return
         raise Forbidden(f"an SES registers organizations of its own UF ({principal.uf})")
     raise Forbidden("only an admin or an SES may register organizations")
+
+
+@dataclass(frozen=True)
+class Owner:
+    """The ente an instrument belongs to, with the territory columns every owned row carries."""
+
+    owner_type: str  # municipality | state | region | organization
+    owner_code: str  # IBGE code, UF, region code, or organization id
+    uf: str | None
+    municipality_code: str | None = None
+    region_code: str | None = None
+    organization_id: uuid.UUID | None = None
+
+
+_INSTRUMENT_WRITERS = frozenset({Role.ADMIN, Role.GESTOR, Role.SES, Role.COSEMS, Role.CONASEMS})
+
+
+def require_instrument_writer(principal: Principal) -> None:
+    """Roles that never write instruments (apoiador, conselho, auditor) are refused outright;
+    a conselho records deliberations instead."""
+    require_authenticated(principal)
+    if principal.role not in _INSTRUMENT_WRITERS:
+        raise Forbidden(f"role {principal.role} does not write instruments")
+
+
+def writes_for(principal: Principal, owner: Owner) -> bool:
+    """Whether the caller writes this ente's instruments (product.md §5)."""
+    match principal.role:
+        case Role.ADMIN:
+            return True
+        case Role.GESTOR:
+            if principal.municipality_code is not None:
+                return owner.owner_type == "municipality" and owner.municipality_code == principal.municipality_code
+            return owner.owner_type == "state" and owner.uf == principal.uf
+        case Role.SES:
+            return owner.owner_type in ("state", "region") and owner.uf == principal.uf
+        case Role.COSEMS | Role.CONASEMS:
+            return owner.owner_type == "organization" and owner.organization_id == principal.organization_id
+        case _:
+            return False

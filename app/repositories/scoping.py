@@ -12,8 +12,8 @@ import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import col
 
-from app.core.principal import Principal
-from app.repositories.tables import User
+from app.core.principal import Principal, Role
+from app.repositories.tables import Instrument, RegionMembership, User
 
 
 def visible_users(principal: Principal) -> ColumnElement[Any]:
@@ -23,3 +23,38 @@ def visible_users(principal: Principal) -> ColumnElement[Any]:
     if principal.user_id is None:
         return sa.false()
     return col(User.id) == principal.user_id
+
+
+_NATIONAL_READERS = frozenset({Role.ADMIN, Role.CONASEMS})
+_UF_READERS = frozenset({Role.COSEMS, Role.SES})
+# Anonymous callers see instruments once they are past drafting (product.md §5).
+_PUBLIC_STATUSES = (
+    "em_analise_conselho",
+    "retornado_ajustes",
+    "aprovado",
+    "aprovado_com_ressalvas",
+    "nao_aprovado",
+    "avaliado",
+)
+
+
+def visible_instruments(principal: Principal) -> ColumnElement[Any]:
+    """National roles see every instrument; UF roles their UF's; an apoiador the instruments of
+    its regions and of their member municipalities; gestor and conselho their ente's;
+    anonymous callers the ones past drafting."""
+    role = principal.role
+    if role in _NATIONAL_READERS or (role is Role.AUDITOR and principal.uf is None):
+        return sa.true()
+    if role in _UF_READERS or role is Role.AUDITOR:
+        return col(Instrument.uf) == principal.uf
+    if role is Role.APOIADOR:
+        regions = sorted(principal.region_codes)
+        members = sa.select(col(RegionMembership.municipality_code)).where(
+            col(RegionMembership.region_code).in_(regions), col(RegionMembership.valid_to).is_(None)
+        )
+        return sa.or_(col(Instrument.region_code).in_(regions), col(Instrument.municipality_code).in_(members))
+    if role in (Role.GESTOR, Role.CONSELHO):
+        if principal.municipality_code is not None:
+            return col(Instrument.municipality_code) == principal.municipality_code
+        return sa.and_(col(Instrument.owner_type) == "state", col(Instrument.uf) == principal.uf)
+    return col(Instrument.status).in_(_PUBLIC_STATUSES)

@@ -143,3 +143,66 @@ class UserRegion(SQLModel, table=True):
         sa_column=sa.Column(sa.Uuid, sa.ForeignKey("app_user.id", ondelete="CASCADE"), primary_key=True)
     )
     region_code: str = Field(sa_column=sa.Column(sa.CHAR(5), sa.ForeignKey("health_region.code"), primary_key=True))
+
+
+KINDS = ("PMS", "PES", "PAS", "RDQA", "RAG", "PRI", "PLANO_ACAO")
+STATUSES = (
+    "nao_iniciado",
+    "em_elaboracao",
+    "em_analise_conselho",
+    "retornado_ajustes",
+    "aprovado",
+    "aprovado_com_ressalvas",
+    "nao_aprovado",
+    "avaliado",
+)
+OWNER_TYPES = ("municipality", "state", "region", "organization")
+
+
+class Instrument(SQLModel, table=True):
+    """A planning instrument of one ente and period. The owner's UF, municipality and region
+    codes are copied onto the row, so territory filters need no joins."""
+
+    __tablename__ = "instrument"
+    __table_args__ = (
+        sa.CheckConstraint(f"kind IN {KINDS!r}", name="kind_known"),
+        sa.CheckConstraint(f"status IN {STATUSES!r}", name="status_known"),
+        sa.CheckConstraint(f"owner_type IN {OWNER_TYPES!r}", name="owner_type_known"),
+        sa.CheckConstraint("quadrimester IS NULL OR quadrimester BETWEEN 1 AND 3", name="quadrimester_range"),
+        sa.Index(
+            "instrument_one_per_ente_and_period_key",
+            "owner_type",
+            "owner_code",
+            "kind",
+            "year",
+            sa.text("coalesce(quadrimester, 0)"),
+            unique=True,
+        ),
+        sa.Index("instrument_uf_year_idx", "uf", "year"),
+        sa.Index("instrument_municipality_code_year_idx", "municipality_code", "year"),
+        sa.Index("instrument_region_code_idx", "region_code"),
+    )
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    kind: str = Field(sa_column=sa.Column(sa.String(12), nullable=False))
+    owner_type: str = Field(sa_column=sa.Column(sa.String(12), nullable=False))
+    owner_code: str = Field(sa_column=sa.Column(sa.String(36), nullable=False))
+    uf: str | None = Field(default=None, sa_column=sa.Column(sa.CHAR(2), sa.ForeignKey("state.uf"), nullable=True))
+    municipality_code: str | None = Field(
+        default=None, sa_column=sa.Column(sa.CHAR(7), sa.ForeignKey("municipality.code"), nullable=True)
+    )
+    region_code: str | None = Field(
+        default=None, sa_column=sa.Column(sa.CHAR(5), sa.ForeignKey("health_region.code"), nullable=True)
+    )
+    organization_id: uuid.UUID | None = Field(default=None, foreign_key="organization.id")
+    year: int
+    quadrimester: int | None = None
+    end_year: int
+    status: str = Field(default="nao_iniciado", sa_column=sa.Column(sa.String(24), nullable=False))
+    title: str | None = None
+    document_url: str | None = Field(default=None, sa_column=sa.Column(sa.String(2000), nullable=True))
+    notes: str | None = None
+    created_by: uuid.UUID | None = Field(default=None, foreign_key="app_user.id")
+    version: int = 1
+    created_at: datetime = Field(default_factory=utc_now, sa_column=_now_column())
+    updated_at: datetime = Field(default_factory=utc_now, sa_column=_now_column())

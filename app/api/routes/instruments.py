@@ -1,0 +1,110 @@
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response, status
+from pydantic import Field
+
+from app.api.deps import CurrentPrincipal, ExpectedVersion, Paging, UnitOfWork, etag
+from app.api.problems import problem_responses
+from app.api.schemas import Out, PageOut
+from app.domain.instrument_rules import STATUS_LABELS, Kind, Status
+from app.domain.instruments import InstrumentCreate, InstrumentPatch, InstrumentService, InstrumentView, OwnerType
+
+router = APIRouter(prefix="/api/v1/instruments", tags=["instruments"])
+
+
+class InstrumentOut(Out):
+    id: uuid.UUID
+    kind: Kind
+    owner_type: str
+    owner: str = Field(description="IBGE code, UF, region code or organization id.")
+    uf: str | None
+    municipality_code: str | None
+    region_code: str | None
+    organization_id: uuid.UUID | None
+    year: int
+    quadrimester: int | None
+    end_year: int
+    status: Status
+    status_label: str = Field(description="DGMP's label, in Portuguese.")
+    deadline: date | None = Field(description="The legal deadline (product.md §2); null where none is set.")
+    title: str | None
+    document_url: str | None
+    notes: str | None
+    version: int
+
+
+def instrument_out(item: InstrumentView, response: Response | None = None) -> InstrumentOut:
+    instrument = item.instrument
+    if response is not None:
+        response.headers["ETag"] = etag(instrument.version)
+    return InstrumentOut.model_validate(
+        instrument.model_dump()
+        | {
+            "owner": instrument.owner_code,
+            "status_label": STATUS_LABELS[Status(instrument.status)],
+            "deadline": item.deadline,
+        }
+    )
+
+
+@router.get("", responses=problem_responses(422))
+async def list_instruments(
+    repositories: UnitOfWork,
+    principal: CurrentPrincipal,
+    page: Paging,
+    kind: Kind | None = None,
+    owner_type: OwnerType | None = None,
+    owner: Annotated[str | None, Query(max_length=36)] = None,
+    uf: Annotated[str | None, Query(max_length=2)] = None,
+    region: Annotated[str | None, Query(max_length=5)] = None,
+    municipality: Annotated[str | None, Query(max_length=7)] = None,
+    year: Annotated[int | None, Query(ge=1988, le=2100, description="Instruments covering this year.")] = None,
+    status_: Annotated[Status | None, Query(alias="status")] = None,
+) -> PageOut[InstrumentOut]:
+    """Instruments the caller may see (anonymous callers: those past drafting)."""
+    found = await InstrumentService(repositories).page(
+        principal,
+        page,
+        kind=kind,
+        owner_type=owner_type,
+        owner=owner,
+        uf=uf,
+        region=region,
+        municipality=municipality,
+        year=year,
+        status=status_,
+    )
+    return PageOut[InstrumentOut].of(found.map(instrument_out))
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, responses=problem_responses(400, 401, 403, 409, 422))
+async def create_instrument(
+    repositories: UnitOfWork, principal: CurrentPrincipal, body: InstrumentCreate, response: Response
+) -> InstrumentOut:
+    created = await InstrumentService(repositories).create(principal, body, by=principal.user_id)
+    response.headers["Location"] = f"/api/v1/instruments/{created.instrument.id}"
+    return instrument_out(created, response)
+
+
+@router.get("/{instrument_id}", responses=problem_responses(404, 422))
+async def get_instrument(
+    repositories: UnitOfWork, principal: CurrentPrincipal, instrument_id: uuid.UUID, response: Response
+) -> InstrumentOut:
+    return instrument_out(await InstrumentService(repositories).get(principal, instrument_id), response)
+
+
+@router.patch("/{instrument_id}", responses=problem_responses(400, 401, 403, 404, 412, 422))
+async def update_instrument(
+    repositories: UnitOfWork,
+    principal: CurrentPrincipal,
+    instrument_id: uuid.UUID,
+    body: InstrumentPatch,
+    expected_version: ExpectedVersion,
+    response: Response,
+) -> InstrumentOut:
+    updated = await InstrumentService(repositories).update(principal, instrument_id, body, expected_version)
+    return instrument_out(updated, response)

@@ -1,0 +1,214 @@
+"""Instruments as records: who owns them, for which period, and who may see and change them.
+Status changes go through transitions and deliberations, never through PATCH."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, StringConstraints
+
+from app.core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from app.core.pagination import Page, PageRequest
+from app.core.principal import Principal
+from app.domain.access import Owner, require_instrument_writer, writes_for
+from app.domain.codes import parse_municipality_code, parse_region_code
+from app.domain.instrument_rules import Kind, Status, deadline, period_of
+from app.domain.territory import normalize_uf
+from app.domain.users import check_version
+from app.repositories import Repositories
+from app.repositories.errors import DuplicateKey
+from app.repositories.instruments import InstrumentFilter
+from app.repositories.tables import Instrument
+
+OwnerType = Literal["municipality", "state", "region", "organization"]
+_ALL_OWNERS: frozenset[str] = frozenset({"municipality", "state", "region", "organization"})
+OWNERS_OF_KIND: dict[Kind, frozenset[str]] = {
+    Kind.PMS: frozenset({"municipality"}),
+    Kind.PES: frozenset({"state"}),
+    Kind.PAS: frozenset({"municipality", "state"}),
+    Kind.RDQA: frozenset({"municipality", "state"}),
+    Kind.RAG: frozenset({"municipality", "state"}),
+    Kind.PRI: frozenset({"region"}),
+    Kind.PLANO_ACAO: _ALL_OWNERS,
+}
+Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=5000)]
+
+
+class InstrumentCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Kind
+    owner_type: OwnerType
+    owner: str = Field(
+        max_length=36, description="IBGE code (municipality), UF (state), region code, or organization id."
+    )
+    year: int = Field(description="The year, or a plan's first year.")
+    quadrimester: int | None = Field(default=None, description="RDQA only: 1, 2 or 3.")
+    end_year: int | None = Field(default=None, description="Last year, for PRI and PLANO_ACAO.")
+    title: Annotated[str, StringConstraints(strip_whitespace=True, max_length=300)] | None = None
+    document_url: HttpUrl | None = None
+    notes: Text | None = None
+
+
+class InstrumentPatch(BaseModel):
+    """Fields left out keep their value; null clears one."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: Annotated[str, StringConstraints(strip_whitespace=True, max_length=300)] | None = None
+    document_url: HttpUrl | None = None
+    notes: Text | None = None
+
+
+@dataclass(frozen=True)
+class InstrumentView:
+    instrument: Instrument
+    deadline: date | None
+
+
+def owner_of(instrument: Instrument) -> Owner:
+    return Owner(
+        instrument.owner_type,
+        instrument.owner_code,
+        instrument.uf,
+        instrument.municipality_code,
+        instrument.region_code,
+        instrument.organization_id,
+    )
+
+
+def view(instrument: Instrument) -> InstrumentView:
+    kind = Kind(instrument.kind)
+    period = period_of(kind, instrument.year, instrument.quadrimester, instrument.end_year)
+    return InstrumentView(instrument, deadline(kind, period))
+
+
+class InstrumentService:
+    def __init__(self, repositories: Repositories) -> None:
+        self.repositories = repositories
+        self.instruments = repositories.instruments
+
+    async def page(
+        self,
+        principal: Principal,
+        page: PageRequest,
+        *,
+        kind: Kind | None = None,
+        owner_type: OwnerType | None = None,
+        owner: str | None = None,
+        uf: str | None = None,
+        region: str | None = None,
+        municipality: str | None = None,
+        year: int | None = None,
+        status: Status | None = None,
+    ) -> Page[InstrumentView]:
+        where = InstrumentFilter(
+            kind=kind,
+            owner_type=owner_type,
+            owner_code=owner,
+            uf=normalize_uf(uf),
+            region_code=parse_region_code(region) if region is not None else None,
+            municipality_code=await self._municipality_code(municipality) if municipality is not None else None,
+            year=year,
+            status=status,
+        )
+        return (await self.instruments.page(principal, where, page)).map(view)
+
+    async def get(self, principal: Principal, instrument_id: uuid.UUID) -> InstrumentView:
+        return view(await self._visible(principal, instrument_id))
+
+    async def create(self, principal: Principal, data: InstrumentCreate, *, by: uuid.UUID | None) -> InstrumentView:
+        require_instrument_writer(principal)
+        if data.owner_type not in OWNERS_OF_KIND[data.kind]:
+            allowed = ", ".join(sorted(OWNERS_OF_KIND[data.kind]))
+            raise InvalidInput(f"a {data.kind} belongs to a {allowed}, not a {data.owner_type}", code="invalid_owner")
+        period = period_of(data.kind, data.year, data.quadrimester, data.end_year)
+        owner = await self._owner(data.owner_type, data.owner)
+        if not writes_for(principal, owner):
+            raise Forbidden(f"the instruments of {owner.owner_type} {owner.owner_code} are outside what you write")
+        instrument = Instrument(
+            kind=data.kind,
+            owner_type=owner.owner_type,
+            owner_code=owner.owner_code,
+            uf=owner.uf,
+            municipality_code=owner.municipality_code,
+            region_code=owner.region_code,
+            organization_id=owner.organization_id,
+            year=period.year,
+            quadrimester=period.quadrimester,
+            end_year=period.end_year or period.year,
+            title=data.title,
+            document_url=str(data.document_url) if data.document_url else None,
+            notes=data.notes,
+            created_by=by,
+        )
+        existing = await self.instruments.same_period(instrument)
+        if existing is None:
+            try:
+                await self.instruments.add(instrument)
+                return view(instrument)
+            except DuplicateKey:
+                existing = await self.instruments.same_period(instrument)
+        raise Conflict(
+            f"this ente already has its {data.kind} for that period: instrument {existing.id if existing else '?'}",
+            code="duplicate_instrument",
+            existing_id=str(existing.id) if existing else None,
+        )
+
+    async def update(
+        self, principal: Principal, instrument_id: uuid.UUID, patch: InstrumentPatch, expected_version: int | None
+    ) -> InstrumentView:
+        require_instrument_writer(principal)
+        instrument = await self._visible(principal, instrument_id, for_update=True)
+        if not writes_for(principal, owner_of(instrument)):
+            raise Forbidden("you may read this instrument but not change it")
+        check_version(instrument.version, expected_version)
+        sent = patch.model_fields_set
+        if "title" in sent:
+            instrument.title = patch.title
+        if "document_url" in sent:
+            instrument.document_url = str(patch.document_url) if patch.document_url else None
+        if "notes" in sent:
+            instrument.notes = patch.notes
+        await self.instruments.save(instrument)
+        return view(instrument)
+
+    async def _visible(self, principal: Principal, instrument_id: uuid.UUID, *, for_update: bool = False) -> Instrument:
+        instrument = await self.instruments.get(principal, instrument_id, for_update=for_update)
+        if instrument is None:
+            raise NotFound(f"no instrument {instrument_id}")
+        return instrument
+
+    async def _municipality_code(self, code: str) -> str:
+        found = await self.repositories.territory.municipality(parse_municipality_code(code))
+        if found is None:
+            raise InvalidInput(f"no municipality {code}", code="unknown_municipality")
+        return found.code
+
+    async def _owner(self, owner_type: str, code: str) -> Owner:
+        territory = self.repositories.territory
+        if owner_type == "municipality":
+            municipality_code = await self._municipality_code(code)
+            found = await territory.municipality(municipality_code)
+            assert found is not None
+            return Owner("municipality", found.code, found.uf, municipality_code=found.code)
+        if owner_type == "state":
+            uf = normalize_uf(code)
+            assert uf is not None
+            return Owner("state", uf, uf)
+        if owner_type == "region":
+            region = await territory.region(parse_region_code(code))
+            if region is None:
+                raise InvalidInput(f"no health region {code}", code="unknown_region")
+            return Owner("region", region.code, region.uf, region_code=region.code)
+        try:
+            organization_id = uuid.UUID(code)
+        except ValueError as exc:
+            raise InvalidInput(f"{code!r} is not an organization id", code="unknown_organization") from exc
+        organization = await self.repositories.organizations.get(organization_id)
+        if organization is None:
+            raise InvalidInput(f"no organization {code}", code="unknown_organization")
+        return Owner("organization", str(organization.id), organization.uf, organization_id=organization.id)

@@ -1,0 +1,84 @@
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from app.core.pagination import Page, PageRequest
+from app.core.principal import Principal
+from app.repositories.errors import flush_unique
+from app.repositories.paging import keyset_page
+from app.repositories.scoping import visible_instruments
+from app.repositories.tables import Instrument, RegionMembership, utc_now
+
+
+@dataclass(frozen=True)
+class InstrumentFilter:
+    kind: str | None = None
+    owner_type: str | None = None
+    owner_code: str | None = None
+    uf: str | None = None
+    region_code: str | None = None
+    municipality_code: str | None = None
+    year: int | None = None
+    status: str | None = None
+
+
+class InstrumentRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def page(self, principal: Principal, where: InstrumentFilter, page: PageRequest) -> Page[Instrument]:
+        statement = sa.select(Instrument).where(visible_instruments(principal))
+        for column, value in (
+            (Instrument.kind, where.kind),
+            (Instrument.owner_type, where.owner_type),
+            (Instrument.owner_code, where.owner_code),
+            (Instrument.uf, where.uf),
+            (Instrument.municipality_code, where.municipality_code),
+            (Instrument.status, where.status),
+        ):
+            if value is not None:
+                statement = statement.where(col(column) == value)
+        if where.year is not None:  # the instruments covering that year (a plan covers four)
+            statement = statement.where(col(Instrument.year) <= where.year, col(Instrument.end_year) >= where.year)
+        if where.region_code is not None:  # the region's own instruments and its municipalities'
+            members = sa.select(col(RegionMembership.municipality_code)).where(
+                col(RegionMembership.region_code) == where.region_code, col(RegionMembership.valid_to).is_(None)
+            )
+            statement = statement.where(
+                sa.or_(col(Instrument.region_code) == where.region_code, col(Instrument.municipality_code).in_(members))
+            )
+        return await keyset_page(self.session, statement, [col(Instrument.id)], page, lambda i: (str(i.id),))
+
+    async def get(
+        self, principal: Principal, instrument_id: uuid.UUID, *, for_update: bool = False
+    ) -> Instrument | None:
+        statement = sa.select(Instrument).where(col(Instrument.id) == instrument_id, visible_instruments(principal))
+        if for_update:
+            statement = statement.with_for_update()
+        return await self.session.scalar(statement)
+
+    async def same_period(self, instrument: Instrument) -> Instrument | None:
+        """The instrument of the same ente, kind and period, whoever may see it."""
+        return await self.session.scalar(
+            sa.select(Instrument).where(
+                col(Instrument.owner_type) == instrument.owner_type,
+                col(Instrument.owner_code) == instrument.owner_code,
+                col(Instrument.kind) == instrument.kind,
+                col(Instrument.year) == instrument.year,
+                sa.func.coalesce(col(Instrument.quadrimester), 0) == (instrument.quadrimester or 0),
+            )
+        )
+
+    async def add(self, instrument: Instrument) -> None:
+        self.session.add(instrument)
+        await flush_unique(self.session)
+
+    async def save(self, instrument: Instrument) -> None:
+        instrument.version += 1
+        instrument.updated_at = utc_now()
+        await self.session.flush()
