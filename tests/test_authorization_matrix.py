@@ -158,6 +158,19 @@ TABLE = [
         only({"admin": 200, "gestor": 200}),
         body=lambda ids: {"title": "Plano Municipal de Saúde 2026–2029"},
     ),
+    Row(
+        "move Manaus's plan",
+        "POST",
+        lambda ids: f"/api/v1/instruments/{ids['instrument']}/transitions",
+        only({"admin": 200, "gestor": 200}),
+        body=lambda ids: {"to": "em_elaboracao"},
+    ),
+    Row(
+        "history of Manaus's plan",
+        "GET",
+        lambda ids: f"/api/v1/instruments/{ids['instrument']}/history",
+        everyone(200) | {"anonymous": 404},
+    ),
     Row("liveness", "GET", lambda ids: "/health/live", everyone(200)),
     Row("readiness", "GET", lambda ids: "/health/ready", everyone(200)),
 ]

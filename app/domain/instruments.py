@@ -15,13 +15,21 @@ from app.core.pagination import Page, PageRequest
 from app.core.principal import Principal
 from app.domain.access import Owner, require_instrument_writer, writes_for
 from app.domain.codes import parse_municipality_code, parse_region_code
-from app.domain.instrument_rules import Kind, Status, deadline, period_of
+from app.domain.instrument_rules import (
+    APPROVED,
+    Kind,
+    Status,
+    check_gate,
+    check_transition,
+    deadline,
+    period_of,
+)
 from app.domain.territory import normalize_uf
 from app.domain.users import check_version
 from app.repositories import Repositories
 from app.repositories.errors import DuplicateKey
 from app.repositories.instruments import InstrumentFilter
-from app.repositories.tables import Instrument
+from app.repositories.tables import Instrument, InstrumentEvent, utc_now
 
 OwnerType = Literal["municipality", "state", "region", "organization"]
 _ALL_OWNERS: frozenset[str] = frozenset({"municipality", "state", "region", "organization"})
@@ -61,6 +69,20 @@ class InstrumentPatch(BaseModel):
     title: Annotated[str, StringConstraints(strip_whitespace=True, max_length=300)] | None = None
     document_url: HttpUrl | None = None
     notes: Text | None = None
+
+
+class TransitionRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    to: Status
+    comment: Text | None = None
+    on: date | None = Field(default=None, description="The day it happened; today if unset, never in the future.")
+
+
+# The council's own decisions: recorded as deliberations of the council, not as transitions.
+COUNCIL_OUTCOMES = frozenset(
+    {Status.RETORNADO_AJUSTES, Status.APROVADO, Status.APROVADO_COM_RESSALVAS, Status.NAO_APROVADO, Status.AVALIADO}
+)
 
 
 @dataclass(frozen=True)
@@ -175,6 +197,70 @@ class InstrumentService:
             instrument.notes = patch.notes
         await self.instruments.save(instrument)
         return view(instrument)
+
+    async def transition(
+        self, principal: Principal, instrument_id: uuid.UUID, request: TransitionRequest, expected_version: int | None
+    ) -> InstrumentView:
+        """Move an instrument along its kind's status machine, as its owner."""
+        require_instrument_writer(principal)
+        instrument = await self._visible(principal, instrument_id, for_update=True)
+        if not writes_for(principal, owner_of(instrument)):
+            raise Forbidden("you may read this instrument but not change it")
+        check_version(instrument.version, expected_version)
+        kind = Kind(instrument.kind)
+        check_transition(kind, Status(instrument.status), request.to)
+        if kind is not Kind.PLANO_ACAO and request.to in COUNCIL_OUTCOMES:
+            raise Conflict(
+                f"{request.to} is the council's decision: the conselho records it as a deliberation",
+                code="council_decision",
+            )
+        on = request.on or utc_now().date()
+        if on > utc_now().date():
+            raise InvalidInput(f"{on} is in the future", code="invalid_date")
+        await self._check_gate(instrument, kind, request.to)
+        await self._record(instrument, request.to, on, request.comment, principal.user_id)
+        return view(instrument)
+
+    async def history(self, principal: Principal, instrument_id: uuid.UUID) -> list[InstrumentEvent]:
+        instrument = await self._visible(principal, instrument_id)
+        return await self.instruments.history(instrument.id)
+
+    async def _check_gate(self, instrument: Instrument, kind: Kind, target: Status) -> None:
+        if kind not in (Kind.PAS, Kind.RDQA, Kind.RAG):
+            return
+        related = await self.instruments.of_ente_in_year(instrument.owner_type, instrument.owner_code, instrument.year)
+        plan_kind = Kind.PMS if instrument.owner_type == "municipality" else Kind.PES
+        statuses = {(r.kind, r.year, r.quadrimester): Status(r.status) for r in related}
+        check_gate(
+            kind,
+            period_of(kind, instrument.year, instrument.quadrimester, instrument.end_year),
+            target,
+            plan_status=next((Status(r.status) for r in related if r.kind == plan_kind), None),
+            pas_status=statuses.get((Kind.PAS, instrument.year, None)),
+            rdqa_statuses={q: s for (k, y, q), s in statuses.items() if k == Kind.RDQA and q is not None},
+        )
+
+    async def _record(
+        self, instrument: Instrument, target: Status, on: date, comment: str | None, actor: uuid.UUID | None
+    ) -> None:
+        """Change the status, keep the milestone dates, and write the history entry."""
+        await self.instruments.add_event(
+            InstrumentEvent(
+                instrument_id=instrument.id,
+                uf=instrument.uf,
+                from_status=instrument.status,
+                to_status=target,
+                occurred_on=on,
+                comment=comment,
+                actor_id=actor,
+            )
+        )
+        instrument.status = target
+        if target is Status.EM_ANALISE_CONSELHO and instrument.sent_to_council_on is None:
+            instrument.sent_to_council_on = on
+        if target in APPROVED and instrument.approved_on is None:
+            instrument.approved_on = on
+        await self.instruments.save(instrument)
 
     async def _visible(self, principal: Principal, instrument_id: uuid.UUID, *, for_update: bool = False) -> Instrument:
         instrument = await self.instruments.get(principal, instrument_id, for_update=for_update)

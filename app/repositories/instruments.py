@@ -12,7 +12,7 @@ from app.core.principal import Principal
 from app.repositories.errors import flush_unique
 from app.repositories.paging import keyset_page
 from app.repositories.scoping import visible_instruments
-from app.repositories.tables import Instrument, RegionMembership, utc_now
+from app.repositories.tables import Instrument, InstrumentEvent, RegionMembership, utc_now
 
 
 @dataclass(frozen=True)
@@ -82,3 +82,27 @@ class InstrumentRepository:
         instrument.version += 1
         instrument.updated_at = utc_now()
         await self.session.flush()
+
+    async def of_ente_in_year(self, owner_type: str, owner_code: str, year: int) -> list[Instrument]:
+        """The ente's instruments covering `year` (for gating: its plan, PAS and RDQAs)."""
+        rows = await self.session.scalars(
+            sa.select(Instrument).where(
+                col(Instrument.owner_type) == owner_type,
+                col(Instrument.owner_code) == owner_code,
+                col(Instrument.year) <= year,
+                col(Instrument.end_year) >= year,
+            )
+        )
+        return list(rows)
+
+    async def add_event(self, event: InstrumentEvent) -> None:
+        self.session.add(event)
+        await self.session.flush()
+
+    async def history(self, instrument_id: uuid.UUID) -> list[InstrumentEvent]:
+        rows = await self.session.scalars(
+            sa.select(InstrumentEvent)
+            .where(col(InstrumentEvent.instrument_id) == instrument_id)
+            .order_by(col(InstrumentEvent.id))
+        )
+        return list(rows)

@@ -202,7 +202,29 @@ class Instrument(SQLModel, table=True):
     title: str | None = None
     document_url: str | None = Field(default=None, sa_column=sa.Column(sa.String(2000), nullable=True))
     notes: str | None = None
+    # Milestone dates (product.md §2), kept on the row so situation queries need no history scan.
+    sent_to_council_on: date | None = None
+    approved_on: date | None = None
     created_by: uuid.UUID | None = Field(default=None, foreign_key="app_user.id")
     version: int = 1
     created_at: datetime = Field(default_factory=utc_now, sa_column=_now_column())
     updated_at: datetime = Field(default_factory=utc_now, sa_column=_now_column())
+
+
+class InstrumentEvent(SQLModel, table=True):
+    """One status change of an instrument: never updated, never deleted."""
+
+    __tablename__ = "instrument_event"
+    __table_args__ = (sa.Index("instrument_event_instrument_id_id_idx", "instrument_id", "id"),)
+
+    id: int | None = Field(default=None, sa_column=sa.Column(sa.BigInteger, sa.Identity(), primary_key=True))
+    instrument_id: uuid.UUID = Field(
+        sa_column=sa.Column(sa.Uuid, sa.ForeignKey("instrument.id", ondelete="CASCADE"), nullable=False)
+    )
+    uf: str | None = Field(default=None, sa_column=sa.Column(sa.CHAR(2), nullable=True))
+    from_status: str = Field(sa_column=sa.Column(sa.String(24), nullable=False))
+    to_status: str = Field(sa_column=sa.Column(sa.String(24), nullable=False))
+    occurred_on: date
+    comment: str | None = None
+    actor_id: uuid.UUID | None = Field(default=None, foreign_key="app_user.id")
+    recorded_at: datetime = Field(default_factory=utc_now, sa_column=_now_column())

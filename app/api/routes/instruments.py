@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
@@ -11,7 +11,14 @@ from app.api.deps import CurrentPrincipal, ExpectedVersion, Paging, UnitOfWork, 
 from app.api.problems import problem_responses
 from app.api.schemas import Out, PageOut
 from app.domain.instrument_rules import STATUS_LABELS, Kind, Status
-from app.domain.instruments import InstrumentCreate, InstrumentPatch, InstrumentService, InstrumentView, OwnerType
+from app.domain.instruments import (
+    InstrumentCreate,
+    InstrumentPatch,
+    InstrumentService,
+    InstrumentView,
+    OwnerType,
+    TransitionRequest,
+)
 
 router = APIRouter(prefix="/api/v1/instruments", tags=["instruments"])
 
@@ -108,3 +115,36 @@ async def update_instrument(
 ) -> InstrumentOut:
     updated = await InstrumentService(repositories).update(principal, instrument_id, body, expected_version)
     return instrument_out(updated, response)
+
+
+class HistoryEntryOut(Out):
+    from_status: Status
+    to_status: Status
+    occurred_on: date
+    comment: str | None
+    actor_id: uuid.UUID | None = Field(description="Who made the change (an account id; names are not public).")
+    recorded_at: datetime
+
+
+@router.post("/{instrument_id}/transitions", responses=problem_responses(400, 401, 403, 404, 409, 412, 422))
+async def transition_instrument(
+    repositories: UnitOfWork,
+    principal: CurrentPrincipal,
+    instrument_id: uuid.UUID,
+    body: TransitionRequest,
+    expected_version: ExpectedVersion,
+    response: Response,
+) -> InstrumentOut:
+    """Move the instrument along its status machine. An illegal move is a 409 listing the
+    allowed ones (`allowed`); so is a move its prerequisites forbid (`gate_closed`)."""
+    moved = await InstrumentService(repositories).transition(principal, instrument_id, body, expected_version)
+    return instrument_out(moved, response)
+
+
+@router.get("/{instrument_id}/history", responses=problem_responses(404, 422))
+async def instrument_history(
+    repositories: UnitOfWork, principal: CurrentPrincipal, instrument_id: uuid.UUID
+) -> list[HistoryEntryOut]:
+    """Every status change: who, when, from, to, and the comment."""
+    events = await InstrumentService(repositories).history(principal, instrument_id)
+    return [HistoryEntryOut.model_validate(event) for event in events]
