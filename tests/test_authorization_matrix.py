@@ -171,6 +171,32 @@ TABLE = [
         lambda ids: f"/api/v1/instruments/{ids['instrument']}/history",
         everyone(200) | {"anonymous": 404},
     ),
+    Row(
+        "deliberate on São Gabriel's plan (not yet at the council: 409 for whoever may decide)",
+        "POST",
+        lambda ids: f"/api/v1/instruments/{ids['instrument_other']}/deliberations",
+        only({"admin": 409}, others=403) | {"gestor": 404, "conselho": 404},
+        body=lambda ids: {"resolution_number": "12/2025", "resolution_date": "2025-11-10", "outcome": "aprovado"},
+    ),
+    Row(
+        "deliberations on Manaus's plan",
+        "GET",
+        lambda ids: f"/api/v1/instruments/{ids['instrument']}/deliberations",
+        everyone(200) | {"anonymous": 404},
+    ),
+    Row(
+        "hearing on Manaus's plan (not an RDQA: 422 for its writers)",
+        "POST",
+        lambda ids: f"/api/v1/instruments/{ids['instrument']}/hearings",
+        only({"admin": 422, "gestor": 422}),
+        body=lambda ids: {"house": "Câmara Municipal de Manaus", "held_on": "2025-05-28"},
+    ),
+    Row(
+        "hearings of Manaus's plan",
+        "GET",
+        lambda ids: f"/api/v1/instruments/{ids['instrument']}/hearings",
+        everyone(200) | {"anonymous": 404},
+    ),
     Row("liveness", "GET", lambda ids: "/health/live", everyone(200)),
     Row("readiness", "GET", lambda ids: "/health/ready", everyone(200)),
 ]

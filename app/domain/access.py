@@ -134,3 +134,19 @@ def writes_for(principal: Principal, owner: Owner) -> bool:
             return owner.owner_type == "organization" and owner.organization_id == principal.organization_id
         case _:
             return False
+
+
+def records_deliberations_for(principal: Principal, owner: Owner) -> bool:
+    """The conselho of the ente decides its instruments; the CIB agrees a regional plan (the
+    SES records it); an admin may record any."""
+    match principal.role:
+        case Role.ADMIN:
+            return True
+        case Role.CONSELHO:
+            if principal.municipality_code is not None:
+                return owner.owner_type == "municipality" and owner.municipality_code == principal.municipality_code
+            return owner.owner_type == "state" and owner.uf == principal.uf
+        case Role.SES:
+            return owner.owner_type == "region" and owner.uf == principal.uf
+        case _:
+            return False

@@ -140,7 +140,7 @@ class InstrumentService:
         return (await self.instruments.page(principal, where, page)).map(view)
 
     async def get(self, principal: Principal, instrument_id: uuid.UUID) -> InstrumentView:
-        return view(await self._visible(principal, instrument_id))
+        return view(await self.visible(principal, instrument_id))
 
     async def create(self, principal: Principal, data: InstrumentCreate, *, by: uuid.UUID | None) -> InstrumentView:
         require_instrument_writer(principal)
@@ -184,7 +184,7 @@ class InstrumentService:
         self, principal: Principal, instrument_id: uuid.UUID, patch: InstrumentPatch, expected_version: int | None
     ) -> InstrumentView:
         require_instrument_writer(principal)
-        instrument = await self._visible(principal, instrument_id, for_update=True)
+        instrument = await self.visible(principal, instrument_id, for_update=True)
         if not writes_for(principal, owner_of(instrument)):
             raise Forbidden("you may read this instrument but not change it")
         check_version(instrument.version, expected_version)
@@ -203,7 +203,7 @@ class InstrumentService:
     ) -> InstrumentView:
         """Move an instrument along its kind's status machine, as its owner."""
         require_instrument_writer(principal)
-        instrument = await self._visible(principal, instrument_id, for_update=True)
+        instrument = await self.visible(principal, instrument_id, for_update=True)
         if not writes_for(principal, owner_of(instrument)):
             raise Forbidden("you may read this instrument but not change it")
         check_version(instrument.version, expected_version)
@@ -218,11 +218,11 @@ class InstrumentService:
         if on > utc_now().date():
             raise InvalidInput(f"{on} is in the future", code="invalid_date")
         await self._check_gate(instrument, kind, request.to)
-        await self._record(instrument, request.to, on, request.comment, principal.user_id)
+        await self.record_status(instrument, request.to, on, request.comment, principal.user_id)
         return view(instrument)
 
     async def history(self, principal: Principal, instrument_id: uuid.UUID) -> list[InstrumentEvent]:
-        instrument = await self._visible(principal, instrument_id)
+        instrument = await self.visible(principal, instrument_id)
         return await self.instruments.history(instrument.id)
 
     async def _check_gate(self, instrument: Instrument, kind: Kind, target: Status) -> None:
@@ -240,11 +240,11 @@ class InstrumentService:
             rdqa_statuses={q: s for (k, y, q), s in statuses.items() if k == Kind.RDQA and q is not None},
         )
 
-    async def _record(
+    async def record_status(
         self, instrument: Instrument, target: Status, on: date, comment: str | None, actor: uuid.UUID | None
     ) -> None:
         """Change the status, keep the milestone dates, and write the history entry."""
-        await self.instruments.add_event(
+        await self.instruments.add_record(
             InstrumentEvent(
                 instrument_id=instrument.id,
                 uf=instrument.uf,
@@ -262,7 +262,7 @@ class InstrumentService:
             instrument.approved_on = on
         await self.instruments.save(instrument)
 
-    async def _visible(self, principal: Principal, instrument_id: uuid.UUID, *, for_update: bool = False) -> Instrument:
+    async def visible(self, principal: Principal, instrument_id: uuid.UUID, *, for_update: bool = False) -> Instrument:
         instrument = await self.instruments.get(principal, instrument_id, for_update=for_update)
         if instrument is None:
             raise NotFound(f"no instrument {instrument_id}")

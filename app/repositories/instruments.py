@@ -12,7 +12,7 @@ from app.core.principal import Principal
 from app.repositories.errors import flush_unique
 from app.repositories.paging import keyset_page
 from app.repositories.scoping import visible_instruments
-from app.repositories.tables import Instrument, InstrumentEvent, RegionMembership, utc_now
+from app.repositories.tables import Deliberation, Hearing, Instrument, InstrumentEvent, RegionMembership, utc_now
 
 
 @dataclass(frozen=True)
@@ -95,9 +95,24 @@ class InstrumentRepository:
         )
         return list(rows)
 
-    async def add_event(self, event: InstrumentEvent) -> None:
-        self.session.add(event)
+    async def add_record(self, row: InstrumentEvent | Deliberation | Hearing) -> None:
+        """History entries, deliberations and hearings are written once and never changed."""
+        self.session.add(row)
         await self.session.flush()
+
+    async def deliberations(self, instrument_id: uuid.UUID) -> list[Deliberation]:
+        rows = await self.session.scalars(
+            sa.select(Deliberation)
+            .where(col(Deliberation.instrument_id) == instrument_id)
+            .order_by(col(Deliberation.resolution_date), col(Deliberation.recorded_at))
+        )
+        return list(rows)
+
+    async def hearings(self, instrument_id: uuid.UUID) -> list[Hearing]:
+        rows = await self.session.scalars(
+            sa.select(Hearing).where(col(Hearing.instrument_id) == instrument_id).order_by(col(Hearing.held_on))
+        )
+        return list(rows)
 
     async def history(self, instrument_id: uuid.UUID) -> list[InstrumentEvent]:
         rows = await self.session.scalars(

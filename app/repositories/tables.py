@@ -205,6 +205,7 @@ class Instrument(SQLModel, table=True):
     # Milestone dates (product.md §2), kept on the row so situation queries need no history scan.
     sent_to_council_on: date | None = None
     approved_on: date | None = None
+    hearing_on: date | None = None
     created_by: uuid.UUID | None = Field(default=None, foreign_key="app_user.id")
     version: int = 1
     created_at: datetime = Field(default_factory=utc_now, sa_column=_now_column())
@@ -227,4 +228,49 @@ class InstrumentEvent(SQLModel, table=True):
     occurred_on: date
     comment: str | None = None
     actor_id: uuid.UUID | None = Field(default=None, foreign_key="app_user.id")
+    recorded_at: datetime = Field(default_factory=utc_now, sa_column=_now_column())
+
+
+DELIBERATION_BODIES = ("conselho_saude", "cib", "cir", "gestor")
+
+
+class Deliberation(SQLModel, table=True):
+    """A council's (or CIB's) resolution on an instrument; recording one moves its status."""
+
+    __tablename__ = "deliberation"
+    __table_args__ = (
+        sa.CheckConstraint(f"body IN {DELIBERATION_BODIES!r}", name="body_known"),
+        sa.Index("deliberation_instrument_id_idx", "instrument_id"),
+    )
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    instrument_id: uuid.UUID = Field(
+        sa_column=sa.Column(sa.Uuid, sa.ForeignKey("instrument.id", ondelete="CASCADE"), nullable=False)
+    )
+    uf: str | None = Field(default=None, sa_column=sa.Column(sa.CHAR(2), nullable=True))
+    body: str = Field(sa_column=sa.Column(sa.String(20), nullable=False))
+    resolution_number: str = Field(sa_column=sa.Column(sa.String(60), nullable=False))
+    resolution_date: date
+    outcome: str = Field(sa_column=sa.Column(sa.String(24), nullable=False))
+    text: str | None = None
+    link: str | None = Field(default=None, sa_column=sa.Column(sa.String(2000), nullable=True))
+    recorded_by: uuid.UUID | None = Field(default=None, foreign_key="app_user.id")
+    recorded_at: datetime = Field(default_factory=utc_now, sa_column=_now_column())
+
+
+class Hearing(SQLModel, table=True):
+    """An RDQA's public hearing in the legislative house (LC 141/2012 art. 36 §5)."""
+
+    __tablename__ = "hearing"
+    __table_args__ = (sa.Index("hearing_instrument_id_idx", "instrument_id"),)
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    instrument_id: uuid.UUID = Field(
+        sa_column=sa.Column(sa.Uuid, sa.ForeignKey("instrument.id", ondelete="CASCADE"), nullable=False)
+    )
+    uf: str | None = Field(default=None, sa_column=sa.Column(sa.CHAR(2), nullable=True))
+    house: str = Field(sa_column=sa.Column(sa.String(200), nullable=False))
+    held_on: date
+    minutes_url: str | None = Field(default=None, sa_column=sa.Column(sa.String(2000), nullable=True))
+    recorded_by: uuid.UUID | None = Field(default=None, foreign_key="app_user.id")
     recorded_at: datetime = Field(default_factory=utc_now, sa_column=_now_column())

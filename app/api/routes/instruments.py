@@ -10,6 +10,7 @@ from pydantic import Field
 from app.api.deps import CurrentPrincipal, ExpectedVersion, Paging, UnitOfWork, etag
 from app.api.problems import problem_responses
 from app.api.schemas import Out, PageOut
+from app.domain.council import CouncilService, DeliberationCreate, HearingCreate
 from app.domain.instrument_rules import STATUS_LABELS, Kind, Status
 from app.domain.instruments import (
     InstrumentCreate,
@@ -148,3 +149,64 @@ async def instrument_history(
     """Every status change: who, when, from, to, and the comment."""
     events = await InstrumentService(repositories).history(principal, instrument_id)
     return [HistoryEntryOut.model_validate(event) for event in events]
+
+
+class DeliberationOut(Out):
+    id: uuid.UUID
+    body: str
+    resolution_number: str
+    resolution_date: date
+    outcome: Status
+    text: str | None
+    link: str | None
+    recorded_at: datetime
+
+
+class HearingOut(Out):
+    id: uuid.UUID
+    house: str
+    held_on: date
+    minutes_url: str | None
+    recorded_at: datetime
+
+
+@router.post(
+    "/{instrument_id}/deliberations",
+    status_code=status.HTTP_201_CREATED,
+    responses=problem_responses(400, 401, 403, 404, 409, 422),
+)
+async def record_deliberation(
+    repositories: UnitOfWork, principal: CurrentPrincipal, instrument_id: uuid.UUID, body: DeliberationCreate
+) -> DeliberationOut:
+    """The council's resolution; its outcome becomes the instrument's status (conselho of the ente)."""
+    return DeliberationOut.model_validate(await CouncilService(repositories).deliberate(principal, instrument_id, body))
+
+
+@router.get("/{instrument_id}/deliberations", responses=problem_responses(404, 422))
+async def list_deliberations(
+    repositories: UnitOfWork, principal: CurrentPrincipal, instrument_id: uuid.UUID
+) -> list[DeliberationOut]:
+    found = await CouncilService(repositories).deliberations(principal, instrument_id)
+    return [DeliberationOut.model_validate(item) for item in found]
+
+
+@router.post(
+    "/{instrument_id}/hearings",
+    status_code=status.HTTP_201_CREATED,
+    responses=problem_responses(400, 401, 403, 404, 422),
+)
+async def record_hearing(
+    repositories: UnitOfWork, principal: CurrentPrincipal, instrument_id: uuid.UUID, body: HearingCreate
+) -> HearingOut:
+    """An RDQA's public hearing in the legislative house."""
+    return HearingOut.model_validate(await CouncilService(repositories).add_hearing(principal, instrument_id, body))
+
+
+@router.get("/{instrument_id}/hearings", responses=problem_responses(404, 422))
+async def list_hearings(
+    repositories: UnitOfWork, principal: CurrentPrincipal, instrument_id: uuid.UUID
+) -> list[HearingOut]:
+    return [
+        HearingOut.model_validate(item)
+        for item in await CouncilService(repositories).hearings(principal, instrument_id)
+    ]
