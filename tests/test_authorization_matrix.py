@@ -197,6 +197,14 @@ TABLE = [
         lambda ids: f"/api/v1/instruments/{ids['instrument']}/hearings",
         everyone(200) | {"anonymous": 404},
     ),
+    Row("Manaus's calendar", "GET", lambda ids: "/api/v1/entes/municipality/1302603/calendar", everyone(200)),
+    Row(
+        "set Manaus's calendar",
+        "PUT",
+        lambda ids: "/api/v1/entes/municipality/1302603/calendar",
+        only({"admin": 200, "gestor": 200}),
+        body=lambda ids: {"ldo_bill_due": "04-30"},
+    ),
     Row("liveness", "GET", lambda ids: "/health/live", everyone(200)),
     Row("readiness", "GET", lambda ids: "/health/ready", everyone(200)),
 ]

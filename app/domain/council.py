@@ -13,7 +13,7 @@ from app.core.errors import Forbidden, InvalidInput
 from app.core.principal import Principal
 from app.domain.access import records_deliberations_for, require_authenticated, require_instrument_writer, writes_for
 from app.domain.instrument_rules import Kind, Status, check_transition
-from app.domain.instruments import InstrumentService, Text, owner_of
+from app.domain.instruments import InstrumentService, Text, owner_of, refresh_milestone
 from app.repositories import Repositories
 from app.repositories.tables import Deliberation, Hearing, utc_now
 
@@ -100,6 +100,7 @@ class CouncilService:
         await self.records.add_record(hearing)
         if instrument.hearing_on is None or data.held_on < instrument.hearing_on:
             instrument.hearing_on = data.held_on
+            refresh_milestone(instrument)
         await self.records.save(instrument)
         return hearing
 

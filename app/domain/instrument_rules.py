@@ -175,9 +175,12 @@ class MonthDay:
     day: int
 
     def __post_init__(self) -> None:
-        if not (1 <= self.month <= 12 and 1 <= self.day <= 31):
-            raise InvalidInput(f"{self.month:02d}-{self.day:02d} is not a month and day", code="invalid_calendar")
-        date(2024, self.month, self.day)  # a leap year admits every real month-day
+        try:
+            date(2024, self.month, self.day)  # a leap year admits every real month-day
+        except ValueError as exc:
+            raise InvalidInput(
+                f"{self.month:02d}-{self.day:02d} is not a day of the year", code="invalid_calendar"
+            ) from exc
 
     def in_year(self, year: int) -> date:
         """This month-day in `year`; 29 February falls back to the 28th in common years."""

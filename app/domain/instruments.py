@@ -17,12 +17,20 @@ from app.domain.access import Owner, require_instrument_writer, writes_for
 from app.domain.codes import parse_municipality_code, parse_region_code
 from app.domain.instrument_rules import (
     APPROVED,
+    DEFAULT_CALENDAR,
+    Calendar,
+    History,
     Kind,
+    MonthDay,
+    Situation,
     Status,
     check_gate,
     check_transition,
+    days_late,
     deadline,
+    milestone,
     period_of,
+    situation,
 )
 from app.domain.territory import normalize_uf
 from app.domain.users import check_version
@@ -88,7 +96,8 @@ COUNCIL_OUTCOMES = frozenset(
 @dataclass(frozen=True)
 class InstrumentView:
     instrument: Instrument
-    deadline: date | None
+    situation: Situation
+    days_late: int
 
 
 def owner_of(instrument: Instrument) -> Owner:
@@ -102,10 +111,31 @@ def owner_of(instrument: Instrument) -> Owner:
     )
 
 
-def view(instrument: Instrument) -> InstrumentView:
+def view(instrument: Instrument, as_of: date | None = None) -> InstrumentView:
+    """The instrument with its situation as of `as_of` (today if None)."""
+    day = as_of or utc_now().date()
+    return InstrumentView(
+        instrument,
+        situation(instrument.deadline, instrument.milestone_on, day),
+        days_late(instrument.deadline, instrument.milestone_on, day),
+    )
+
+
+def refresh_milestone(instrument: Instrument) -> None:
+    """Keep the stored milestone in step with the dates it derives from."""
+    history = History(instrument.sent_to_council_on, instrument.approved_on, instrument.hearing_on)
+    instrument.milestone_on = milestone(Kind(instrument.kind), history)
+
+
+def refresh_deadline(instrument: Instrument, calendar: Calendar) -> None:
     kind = Kind(instrument.kind)
     period = period_of(kind, instrument.year, instrument.quadrimester, instrument.end_year)
-    return InstrumentView(instrument, deadline(kind, period))
+    instrument.deadline = deadline(kind, period, calendar)
+
+
+def calendar_from(ldo_bill_due: str, plan_due: str) -> Calendar:
+    """A calendar from its stored MM-DD strings."""
+    return Calendar(MonthDay(*map(int, ldo_bill_due.split("-"))), MonthDay(*map(int, plan_due.split("-"))))
 
 
 class InstrumentService:
@@ -126,6 +156,8 @@ class InstrumentService:
         municipality: str | None = None,
         year: int | None = None,
         status: Status | None = None,
+        situation: Situation | None = None,
+        as_of: date | None = None,
     ) -> Page[InstrumentView]:
         where = InstrumentFilter(
             kind=kind,
@@ -136,11 +168,13 @@ class InstrumentService:
             municipality_code=await self._municipality_code(municipality) if municipality is not None else None,
             year=year,
             status=status,
+            situation=situation,
+            as_of=as_of,
         )
-        return (await self.instruments.page(principal, where, page)).map(view)
+        return (await self.instruments.page(principal, where, page)).map(lambda i: view(i, as_of))
 
-    async def get(self, principal: Principal, instrument_id: uuid.UUID) -> InstrumentView:
-        return view(await self.visible(principal, instrument_id))
+    async def get(self, principal: Principal, instrument_id: uuid.UUID, as_of: date | None = None) -> InstrumentView:
+        return view(await self.visible(principal, instrument_id), as_of)
 
     async def create(self, principal: Principal, data: InstrumentCreate, *, by: uuid.UUID | None) -> InstrumentView:
         require_instrument_writer(principal)
@@ -148,7 +182,7 @@ class InstrumentService:
             allowed = ", ".join(sorted(OWNERS_OF_KIND[data.kind]))
             raise InvalidInput(f"a {data.kind} belongs to a {allowed}, not a {data.owner_type}", code="invalid_owner")
         period = period_of(data.kind, data.year, data.quadrimester, data.end_year)
-        owner = await self._owner(data.owner_type, data.owner)
+        owner = await self.owner(data.owner_type, data.owner)
         if not writes_for(principal, owner):
             raise Forbidden(f"the instruments of {owner.owner_type} {owner.owner_code} are outside what you write")
         instrument = Instrument(
@@ -167,6 +201,7 @@ class InstrumentService:
             notes=data.notes,
             created_by=by,
         )
+        refresh_deadline(instrument, await self.calendar_of(owner.owner_type, owner.owner_code))
         existing = await self.instruments.same_period(instrument)
         if existing is None:
             try:
@@ -260,7 +295,13 @@ class InstrumentService:
             instrument.sent_to_council_on = on
         if target in APPROVED and instrument.approved_on is None:
             instrument.approved_on = on
+        refresh_milestone(instrument)
         await self.instruments.save(instrument)
+
+    async def calendar_of(self, owner_type: str, owner_code: str) -> Calendar:
+        """The ente's own dates where it set them, the defaults otherwise."""
+        row = await self.instruments.calendar(owner_type, owner_code)
+        return calendar_from(row.ldo_bill_due, row.plan_due) if row else DEFAULT_CALENDAR
 
     async def visible(self, principal: Principal, instrument_id: uuid.UUID, *, for_update: bool = False) -> Instrument:
         instrument = await self.instruments.get(principal, instrument_id, for_update=for_update)
@@ -274,7 +315,7 @@ class InstrumentService:
             raise InvalidInput(f"no municipality {code}", code="unknown_municipality")
         return found.code
 
-    async def _owner(self, owner_type: str, code: str) -> Owner:
+    async def owner(self, owner_type: str, code: str) -> Owner:
         territory = self.repositories.territory
         if owner_type == "municipality":
             municipality_code = await self._municipality_code(code)

@@ -2,9 +2,12 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import date
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import col
 
 from app.core.pagination import Page, PageRequest
@@ -12,7 +15,15 @@ from app.core.principal import Principal
 from app.repositories.errors import flush_unique
 from app.repositories.paging import keyset_page
 from app.repositories.scoping import visible_instruments
-from app.repositories.tables import Deliberation, Hearing, Instrument, InstrumentEvent, RegionMembership, utc_now
+from app.repositories.tables import (
+    Deliberation,
+    EnteCalendar,
+    Hearing,
+    Instrument,
+    InstrumentEvent,
+    RegionMembership,
+    utc_now,
+)
 
 
 @dataclass(frozen=True)
@@ -25,6 +36,23 @@ class InstrumentFilter:
     municipality_code: str | None = None
     year: int | None = None
     status: str | None = None
+    situation: str | None = None
+    as_of: date | None = None
+
+
+def situation_is(situation: str, as_of: date) -> ColumnElement[Any]:
+    """SQL for app.domain.instrument_rules.situation() over the stored deadline and milestone
+    (a test checks the two agree): a milestone reached after `as_of` had not been reached yet,
+    the deadline day itself is on time, and with no deadline nothing is late."""
+    deadline, reached_on = col(Instrument.deadline), col(Instrument.milestone_on)
+    reached = sa.and_(reached_on.is_not(None), reached_on <= as_of)
+    conditions = {
+        "cumprido_no_prazo": sa.and_(reached, sa.or_(deadline.is_(None), reached_on <= deadline)),
+        "cumprido_com_atraso": sa.and_(reached, deadline.is_not(None), reached_on > deadline),
+        "pendente": sa.and_(sa.not_(reached), sa.or_(deadline.is_(None), deadline >= as_of)),
+        "atrasado": sa.and_(sa.not_(reached), deadline.is_not(None), deadline < as_of),
+    }
+    return conditions[situation]
 
 
 class InstrumentRepository:
@@ -45,6 +73,8 @@ class InstrumentRepository:
                 statement = statement.where(col(column) == value)
         if where.year is not None:  # the instruments covering that year (a plan covers four)
             statement = statement.where(col(Instrument.year) <= where.year, col(Instrument.end_year) >= where.year)
+        if where.situation is not None:
+            statement = statement.where(situation_is(where.situation, where.as_of or utc_now().date()))
         if where.region_code is not None:  # the region's own instruments and its municipalities'
             members = sa.select(col(RegionMembership.municipality_code)).where(
                 col(RegionMembership.region_code) == where.region_code, col(RegionMembership.valid_to).is_(None)
@@ -121,3 +151,29 @@ class InstrumentRepository:
             .order_by(col(InstrumentEvent.id))
         )
         return list(rows)
+
+    async def of_ente(self, owner_type: str, owner_code: str, kinds: tuple[str, ...]) -> list[Instrument]:
+        rows = await self.session.scalars(
+            sa.select(Instrument)
+            .where(
+                col(Instrument.owner_type) == owner_type,
+                col(Instrument.owner_code) == owner_code,
+                col(Instrument.kind).in_(kinds),
+            )
+            .with_for_update()
+        )
+        return list(rows)
+
+    async def calendar(self, owner_type: str, owner_code: str, *, for_update: bool = False) -> EnteCalendar | None:
+        statement = sa.select(EnteCalendar).where(
+            col(EnteCalendar.owner_type) == owner_type, col(EnteCalendar.owner_code) == owner_code
+        )
+        return await self.session.scalar(statement.with_for_update() if for_update else statement)
+
+    async def save_calendar(self, calendar: EnteCalendar, *, new: bool) -> None:
+        if new:
+            self.session.add(calendar)
+        else:
+            calendar.version += 1
+            calendar.updated_at = utc_now()
+        await self.session.flush()

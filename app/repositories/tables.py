@@ -206,6 +206,9 @@ class Instrument(SQLModel, table=True):
     sent_to_council_on: date | None = None
     approved_on: date | None = None
     hearing_on: date | None = None
+    # Derived by the domain and kept current, so situation is a plain comparison in SQL.
+    deadline: date | None = None
+    milestone_on: date | None = None
     created_by: uuid.UUID | None = Field(default=None, foreign_key="app_user.id")
     version: int = 1
     created_at: datetime = Field(default_factory=utc_now, sa_column=_now_column())
@@ -274,3 +277,18 @@ class Hearing(SQLModel, table=True):
     minutes_url: str | None = Field(default=None, sa_column=sa.Column(sa.String(2000), nullable=True))
     recorded_by: uuid.UUID | None = Field(default=None, foreign_key="app_user.id")
     recorded_at: datetime = Field(default_factory=utc_now, sa_column=_now_column())
+
+
+class EnteCalendar(SQLModel, table=True):
+    """An ente's own dates (its Lei Orgânica, its council), overriding the defaults."""
+
+    __tablename__ = "ente_calendar"
+    __table_args__ = (sa.CheckConstraint("owner_type IN ('municipality', 'state')", name="owner_type_known"),)
+
+    owner_type: str = Field(sa_column=sa.Column(sa.String(12), primary_key=True))
+    owner_code: str = Field(sa_column=sa.Column(sa.String(7), primary_key=True))
+    uf: str = Field(sa_column=sa.Column(sa.CHAR(2), sa.ForeignKey("state.uf"), nullable=False))
+    ldo_bill_due: str = Field(sa_column=sa.Column(sa.CHAR(5), nullable=False))  # MM-DD
+    plan_due: str = Field(sa_column=sa.Column(sa.CHAR(5), nullable=False))  # MM-DD of the year before
+    version: int = 1
+    updated_at: datetime = Field(default_factory=utc_now, sa_column=_now_column())

@@ -11,7 +11,7 @@ from app.api.deps import CurrentPrincipal, ExpectedVersion, Paging, UnitOfWork, 
 from app.api.problems import problem_responses
 from app.api.schemas import Out, PageOut
 from app.domain.council import CouncilService, DeliberationCreate, HearingCreate
-from app.domain.instrument_rules import STATUS_LABELS, Kind, Status
+from app.domain.instrument_rules import STATUS_LABELS, Kind, Situation, Status
 from app.domain.instruments import (
     InstrumentCreate,
     InstrumentPatch,
@@ -39,6 +39,9 @@ class InstrumentOut(Out):
     status: Status
     status_label: str = Field(description="DGMP's label, in Portuguese.")
     deadline: date | None = Field(description="The legal deadline (product.md §2); null where none is set.")
+    milestone_on: date | None = Field(description="When the legal duty was met (sent, hearing held, approved).")
+    situation: Situation = Field(description="As of `as_of` (today by default).")
+    days_late: int
     title: str | None
     document_url: str | None
     notes: str | None
@@ -54,7 +57,8 @@ def instrument_out(item: InstrumentView, response: Response | None = None) -> In
         | {
             "owner": instrument.owner_code,
             "status_label": STATUS_LABELS[Status(instrument.status)],
-            "deadline": item.deadline,
+            "situation": item.situation,
+            "days_late": item.days_late,
         }
     )
 
@@ -72,6 +76,8 @@ async def list_instruments(
     municipality: Annotated[str | None, Query(max_length=7)] = None,
     year: Annotated[int | None, Query(ge=1988, le=2100, description="Instruments covering this year.")] = None,
     status_: Annotated[Status | None, Query(alias="status")] = None,
+    situation: Situation | None = None,
+    as_of: Annotated[date | None, Query(description="Situation as of this day; today by default.")] = None,
 ) -> PageOut[InstrumentOut]:
     """Instruments the caller may see (anonymous callers: those past drafting)."""
     found = await InstrumentService(repositories).page(
@@ -85,6 +91,8 @@ async def list_instruments(
         municipality=municipality,
         year=year,
         status=status_,
+        situation=situation,
+        as_of=as_of,
     )
     return PageOut[InstrumentOut].of(found.map(instrument_out))
 
@@ -100,9 +108,13 @@ async def create_instrument(
 
 @router.get("/{instrument_id}", responses=problem_responses(404, 422))
 async def get_instrument(
-    repositories: UnitOfWork, principal: CurrentPrincipal, instrument_id: uuid.UUID, response: Response
+    repositories: UnitOfWork,
+    principal: CurrentPrincipal,
+    instrument_id: uuid.UUID,
+    response: Response,
+    as_of: Annotated[date | None, Query(description="Situation as of this day; today by default.")] = None,
 ) -> InstrumentOut:
-    return instrument_out(await InstrumentService(repositories).get(principal, instrument_id), response)
+    return instrument_out(await InstrumentService(repositories).get(principal, instrument_id, as_of), response)
 
 
 @router.patch("/{instrument_id}", responses=problem_responses(400, 401, 403, 404, 412, 422))
