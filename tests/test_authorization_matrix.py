@@ -205,6 +205,7 @@ TABLE = [
         only({"admin": 200, "gestor": 200}),
         body=lambda ids: {"ldo_bill_due": "04-30"},
     ),
+    Row("compliance of a region", "GET", lambda ids: "/api/v1/compliance?year=2024&region=13001", everyone(200)),
     Row("liveness", "GET", lambda ids: "/health/live", everyone(200)),
     Row("readiness", "GET", lambda ids: "/health/ready", everyone(200)),
 ]

@@ -177,3 +177,27 @@ class InstrumentRepository:
             calendar.version += 1
             calendar.updated_at = utc_now()
         await self.session.flush()
+
+    async def for_entes(self, owner_type: str, owner_codes: list[str], year: int) -> list[Instrument]:
+        """The instruments of these entes covering `year` (compliance reads them whatever the caller)."""
+        if not owner_codes:
+            return []
+        rows = await self.session.scalars(
+            sa.select(Instrument).where(
+                col(Instrument.owner_type) == owner_type,
+                col(Instrument.owner_code).in_(owner_codes),
+                col(Instrument.year) <= year,
+                col(Instrument.end_year) >= year,
+            )
+        )
+        return list(rows)
+
+    async def calendars(self, owner_type: str, owner_codes: list[str]) -> dict[str, EnteCalendar]:
+        if not owner_codes:
+            return {}
+        rows = await self.session.scalars(
+            sa.select(EnteCalendar).where(
+                col(EnteCalendar.owner_type) == owner_type, col(EnteCalendar.owner_code).in_(owner_codes)
+            )
+        )
+        return {row.owner_code: row for row in rows}
