@@ -206,6 +206,7 @@ TABLE = [
         body=lambda ids: {"ldo_bill_due": "04-30"},
     ),
     Row("compliance of a region", "GET", lambda ids: "/api/v1/compliance?year=2024&region=13001", everyone(200)),
+    Row("audit trail", "GET", lambda ids: "/api/v1/audit-events", only({"admin": 200})),
     Row("liveness", "GET", lambda ids: "/health/live", everyone(200)),
     Row("readiness", "GET", lambda ids: "/health/ready", everyone(200)),
 ]

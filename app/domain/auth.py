@@ -37,6 +37,7 @@ class LoginThrottle:
 
 class AuthService:
     def __init__(self, repositories: Repositories, tokens: TokenService, settings: Settings) -> None:
+        self.repositories = repositories
         self.users = repositories.users
         self.tokens = tokens
         self.throttle = LoginThrottle(settings.login_max_failures, timedelta(seconds=settings.login_lockout_seconds))
@@ -74,6 +75,7 @@ class AuthService:
         if user is None or not user.active:
             raise InvalidToken("the account of this token no longer exists or is inactive")
         regions = (await self.users.region_codes([user.id]))[user.id] if user.role == Role.APOIADOR else []
+        self.repositories.audit.act_as(user.id)  # this request's writes are this account's
         return principal_of(user, regions)
 
 

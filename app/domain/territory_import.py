@@ -189,6 +189,19 @@ class TerritoryImportService:
                 await self.territory.end_membership(membership, effective_on)
             await self.territory.add_all(joins)
             await self.territory.set_populations(populations)
+            await self.repositories.audit.record(
+                "import",
+                "territory_import",
+                {
+                    "layout": report.layout,
+                    "effective_on": report.effective_on.isoformat(),
+                    "regions_created": report.regions_created,
+                    "regions_updated": report.regions_updated,
+                    "memberships_created": report.memberships_created,
+                    "memberships_moved": report.memberships_moved,
+                    "populations": populations,
+                },
+            )
         return report
 
 

@@ -7,6 +7,7 @@ import zlib
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.repositories.audit import AuditRepository
 from app.repositories.instruments import InstrumentRepository
 from app.repositories.organizations import OrganizationRepository
 from app.repositories.territory import TerritoryRepository
@@ -22,6 +23,7 @@ class Repositories:
         self.organizations = OrganizationRepository(session)
         self.users = UserRepository(session)
         self.instruments = InstrumentRepository(session)
+        self.audit = AuditRepository(session)
 
     async def serialize(self, task: str) -> None:
         """Hold a lock named `task` until this transaction ends, so that processes starting at

@@ -9,6 +9,7 @@ import uuid
 from datetime import UTC, date, datetime
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
 # Set before the first table is declared, so every constraint gets a predictable name.
@@ -292,3 +293,25 @@ class EnteCalendar(SQLModel, table=True):
     plan_due: str = Field(sa_column=sa.Column(sa.CHAR(5), nullable=False))  # MM-DD of the year before
     version: int = 1
     updated_at: datetime = Field(default_factory=utc_now, sa_column=_now_column())
+
+
+class AuditEvent(SQLModel, table=True):
+    """Who changed what, when, before and after. Append-only: a trigger refuses updates and
+    deletes. Actors are account ids, never names or emails (LGPD)."""
+
+    __tablename__ = "audit_event"
+    __table_args__ = (
+        sa.Index("audit_event_entity_entity_id_idx", "entity", "entity_id"),
+        sa.Index("audit_event_actor_id_idx", "actor_id"),
+        sa.Index("audit_event_occurred_at_idx", "occurred_at"),
+    )
+
+    id: int | None = Field(default=None, sa_column=sa.Column(sa.BigInteger, sa.Identity(), primary_key=True))
+    occurred_at: datetime = Field(default_factory=utc_now, sa_column=_now_column())
+    actor_id: uuid.UUID | None = Field(default=None, sa_column=sa.Column(sa.Uuid, nullable=True))
+    action: str = Field(sa_column=sa.Column(sa.String(10), nullable=False))
+    entity: str = Field(sa_column=sa.Column(sa.String(40), nullable=False))
+    entity_id: str | None = Field(default=None, sa_column=sa.Column(sa.String(80), nullable=True))
+    uf: str | None = Field(default=None, sa_column=sa.Column(sa.CHAR(2), nullable=True))
+    before: dict[str, object] | None = Field(default=None, sa_column=sa.Column(JSONB, nullable=True))
+    after: dict[str, object] | None = Field(default=None, sa_column=sa.Column(JSONB, nullable=True))

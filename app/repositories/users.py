@@ -61,8 +61,17 @@ class UserRepository:
         await flush_unique(self.session)
 
     async def set_regions(self, user: User, region_codes: Sequence[str]) -> None:
-        await self.session.execute(sa.delete(UserRegion).where(col(UserRegion.user_id) == user.id))
-        self.session.add_all(UserRegion(user_id=user.id, region_code=code) for code in region_codes)
+        """Row by row rather than one bulk DELETE, so the audit trail sees each change."""
+        current = {
+            row.region_code: row
+            for row in await self.session.scalars(sa.select(UserRegion).where(col(UserRegion.user_id) == user.id))
+        }
+        for code, row in current.items():
+            if code not in region_codes:
+                await self.session.delete(row)
+        self.session.add_all(
+            UserRegion(user_id=user.id, region_code=code) for code in region_codes if code not in current
+        )
         await self.session.flush()
 
     async def record_login_failure(self, user: User, *, window_start: datetime, failures: int) -> None:
