@@ -14,7 +14,19 @@ from fastapi.staticfiles import StaticFiles
 
 from app.api.middleware import RequestIdMiddleware
 from app.api.problems import install_problem_handlers, problem_media_type_in_openapi
-from app.api.routes import audit, auth, compliance, entes, health, imports, instruments, organizations, territory, users
+from app.api.routes import (
+    audit,
+    auth,
+    compliance,
+    entes,
+    health,
+    imports,
+    instruments,
+    organizations,
+    panels,
+    territory,
+    users,
+)
 from app.core.settings import Settings
 from app.domain.tokens import TokenService
 from app.repositories.database import Database
@@ -66,7 +78,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         app.state.database = database
     app.add_middleware(RequestIdMiddleware)
     install_problem_handlers(app)
-    for module in (health, auth, users, territory, organizations, imports, instruments, entes, compliance, audit):
+    routers = (health, auth, users, territory, organizations, imports, instruments, entes, compliance, panels, audit)
+    for module in routers:
         app.include_router(module.router)
     problem_media_type_in_openapi(app)
     _serve_docs_offline(app)

@@ -206,6 +206,8 @@ TABLE = [
         body=lambda ids: {"ldo_bill_due": "04-30"},
     ),
     Row("compliance of a region", "GET", lambda ids: "/api/v1/compliance?year=2024&region=13001", everyone(200)),
+    Row("panel", "GET", lambda ids: "/api/v1/panels/instruments?year=2024&uf=RR", everyone(200)),
+    Row("panel series", "GET", lambda ids: "/api/v1/panels/instruments/series?from=2024&to=2025&uf=RR", everyone(200)),
     Row("audit trail", "GET", lambda ids: "/api/v1/audit-events", only({"admin": 200})),
     Row("liveness", "GET", lambda ids: "/health/live", everyone(200)),
     Row("readiness", "GET", lambda ids: "/health/ready", everyone(200)),

@@ -146,7 +146,7 @@ class ComplianceService:
             municipalities = await self._municipalities(page, state_uf, region, municipality)
             entes += [("municipality", m.code, m.name, m.uf) for m in municipalities.items]
             next_cursor = municipalities.next_cursor
-        return Page(await self._compliance(entes, year, day), next_cursor)
+        return Page(await self.compliance_of(entes, year, day), next_cursor)
 
     async def _municipalities(
         self, page: PageRequest, uf: str | None, region: str | None, municipality: str | None
@@ -159,7 +159,10 @@ class ComplianceService:
         where = MunicipalityFilter(uf=uf, region_code=parse_region_code(region) if region is not None else None)
         return await self.territory.municipalities(where, page)
 
-    async def _compliance(self, entes: list[tuple[str, str, str, str]], year: int, as_of: date) -> list[EnteCompliance]:
+    async def compliance_of(
+        self, entes: list[tuple[str, str, str, str]], year: int, as_of: date
+    ) -> list[EnteCompliance]:
+        """The expected instruments of these entes (owner_type, code, name, uf) for `year`."""
         by_type: dict[str, list[str]] = {}
         for owner_type, code, _, _ in entes:
             by_type.setdefault(owner_type, []).append(code)

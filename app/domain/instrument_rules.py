@@ -54,6 +54,13 @@ class Situation(enum.StrEnum):
     ATRASADO = "atrasado"  # due, milestone not reached
 
 
+SITUATION_LABELS = {
+    Situation.PENDENTE: "Pendente",
+    Situation.CUMPRIDO_NO_PRAZO: "Cumprido no prazo",
+    Situation.CUMPRIDO_COM_ATRASO: "Cumprido com atraso",
+    Situation.ATRASADO: "Atrasado",
+}
+
 APPROVED = frozenset({Status.APROVADO, Status.APROVADO_COM_RESSALVAS})
 # Statuses an instrument reaches only after it was sent to the council.
 SENT = frozenset(

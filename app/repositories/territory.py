@@ -179,3 +179,12 @@ class TerritoryRepository:
         else:
             membership.valid_to = on
         await self.session.flush()
+
+    async def municipalities_with_region(self, uf: str | None) -> list[tuple[Municipality, str | None]]:
+        """Every municipality (of a UF) with the code of its health region today."""
+        statement = sa.select(Municipality, col(RegionMembership.region_code)).outerjoin(
+            RegionMembership, sa.and_(col(RegionMembership.municipality_code) == col(Municipality.code), _CURRENT)
+        )
+        if uf is not None:
+            statement = statement.where(col(Municipality.uf) == uf)
+        return [(row[0], row[1]) for row in await self.session.execute(statement.order_by(col(Municipality.code)))]

@@ -1,0 +1,108 @@
+"""Panels count what compliance lists; CSV and XLSX carry the same numbers."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import Counter
+from typing import Any
+
+import httpx
+from openpyxl import load_workbook
+
+from tests.support import Account, ConnectionBoundDatabase
+from tests.test_compliance import _instrument, _region_of_twenty
+
+PANEL = "/api/v1/panels/instruments"
+QUERY = {"year": 2024, "group_by": "region", "uf": "AM", "as_of": "2025-06-01"}
+
+
+async def _setup(client: httpx.AsyncClient, accounts: dict[str, Account], database: ConnectionBoundDatabase) -> None:
+    admin = accounts["admin"]
+    codes = await _region_of_twenty(client, database)
+    await _instrument(client, admin, codes[0], kind="PMS", year=2022)
+    rdqa = await _instrument(client, admin, codes[1], kind="RDQA", year=2024, quadrimester=1)
+    await client.post(
+        f"/api/v1/instruments/{rdqa}/hearings", json={"house": "Câmara", "held_on": "2024-05-20"}, headers=admin.headers
+    )
+
+
+async def test_panel_equals_an_independent_count_of_compliance(
+    client: httpx.AsyncClient, accounts: dict[str, Account], database: ConnectionBoundDatabase
+) -> None:
+    await _setup(client, accounts, database)
+    groups = {g["key"]: g for g in (await client.get(PANEL, params=QUERY)).json()["groups"]}
+    compliance = await client.get(
+        "/api/v1/compliance", params={"region": "13050", "year": 2024, "as_of": "2025-06-01", "limit": 200}
+    )
+    expected = [i for ente in compliance.json()["items"] for i in ente["instruments"]]
+    region = groups["13050"]
+    assert region["name"] == "Região de teste"
+    assert region["total"] == len(expected) == 120
+    independent = Counter({"pendente": 0, "cumprido_no_prazo": 0, "cumprido_com_atraso": 0, "atrasado": 0})
+    independent.update(i["situation"] for i in expected)
+    assert region["by_situation"] == dict(independent)
+    assert region["by_status"]["nao_iniciado"] == Counter(i["status"] for i in expected)["nao_iniciado"]
+    assert region["shares"]["cumprido_no_prazo"] == round(1 / 120, 4)
+    # The fixture's regions count too; the state is not in any region.
+    assert set(groups) == {"13001", "13002", "13050"}
+    assert groups["13001"]["total"] == 2 * 6
+
+
+async def test_csv_and_xlsx_carry_the_same_numbers(
+    client: httpx.AsyncClient, accounts: dict[str, Account], database: ConnectionBoundDatabase
+) -> None:
+    await _setup(client, accounts, database)
+    groups = (await client.get(PANEL, params=QUERY)).json()["groups"]
+    as_json = [
+        [g["key"], g["name"], g["year"], g["total"], *g["by_situation"].values(), *g["by_status"].values()]
+        for g in groups
+    ]
+
+    csv_response = await client.get(PANEL, params=QUERY | {"format": "csv"})
+    assert csv_response.headers["content-type"].startswith("text/csv")
+    assert csv_response.headers["content-disposition"].endswith('.csv"')
+    text = csv_response.content.decode("utf-8-sig")
+    header, *rows = list(csv.reader(io.StringIO(text), delimiter=";"))
+    assert header[:4] == ["Região de saúde", "Nome", "Ano", "Esperados"]
+    assert "Cumprido no prazo" in header
+    assert "Não Iniciado" in header
+    situation_count, status_count = 4, 8
+    from_csv = [
+        [
+            r[0],
+            r[1],
+            int(r[2]),
+            int(r[3]),
+            *map(int, r[4 : 4 + situation_count]),
+            *map(int, r[4 + 2 * situation_count :]),
+        ]
+        for r in rows
+    ]
+    assert from_csv == as_json
+    assert len(header) == 4 + 2 * situation_count + status_count
+
+    xlsx = await client.get(PANEL, params=QUERY | {"format": "xlsx"})
+    sheet = load_workbook(io.BytesIO(xlsx.content), read_only=True).active
+    header_x, *rows_x = [list(row) for row in sheet.iter_rows(values_only=True)]
+    assert header_x == header
+    from_xlsx: list[list[Any]] = [r[: 4 + situation_count] + r[4 + 2 * situation_count :] for r in rows_x]
+    assert from_xlsx == as_json
+
+
+async def test_group_by_uf_counts_the_state_too_and_kind_narrows(client: httpx.AsyncClient) -> None:
+    [amazonas] = (await client.get(PANEL, params={"year": 2025, "group_by": "uf", "uf": "AM"})).json()["groups"]
+    assert amazonas["total"] == (62 + 1) * 6
+    [rags] = (await client.get(PANEL, params={"year": 2025, "group_by": "uf", "uf": "AM", "kind": "RAG"})).json()[
+        "groups"
+    ]
+    assert rags["total"] == 63
+
+
+async def test_series_year_by_year(client: httpx.AsyncClient) -> None:
+    response = await client.get(f"{PANEL}/series", params={"from": 2023, "to": 2025, "group_by": "uf", "uf": "RR"})
+    groups = response.json()["groups"]
+    assert [(g["key"], g["year"]) for g in groups] == [("RR", 2023), ("RR", 2024), ("RR", 2025)]
+    assert all(g["total"] == (15 + 1) * 6 for g in groups)
+    backwards = await client.get(f"{PANEL}/series", params={"from": 2025, "to": 2023})
+    assert backwards.status_code == 422
