@@ -45,6 +45,8 @@ AM_FILE = (
     b"Norte,Amazonas,Anori,13,130010,13002,Rio Negro e Solim\xc3\xb5es,21010\n"
 )
 
+DGMP_FILE = b"REGIAO;MUNICIPIO;EXERCICIO;FASE;TIPO_INSTRUMENTO;SITUACAO\nR;Manaus;2024;2;RAG;\n"
+
 TABLE = [
     Row("list states", "GET", lambda ids: "/api/v1/states", everyone(200)),
     Row("get state", "GET", lambda ids: "/api/v1/states/AM", everyone(200)),
@@ -209,6 +211,13 @@ TABLE = [
     Row("panel", "GET", lambda ids: "/api/v1/panels/instruments?year=2024&uf=RR", everyone(200)),
     Row("panel series", "GET", lambda ids: "/api/v1/panels/instruments/series?from=2024&to=2025&uf=RR", everyone(200)),
     Row("audit trail", "GET", lambda ids: "/api/v1/audit-events", only({"admin": 200})),
+    Row(
+        "import DGMP situations for AM",
+        "POST",
+        lambda ids: "/api/v1/imports/dgmp-situation?uf=AM",
+        only({"admin": 200, "ses": 200}),
+        files={"file": ("dgmp.csv", DGMP_FILE, "text/csv")},
+    ),
     Row("liveness", "GET", lambda ids: "/health/live", everyone(200)),
     Row("readiness", "GET", lambda ids: "/health/ready", everyone(200)),
 ]

@@ -201,3 +201,13 @@ class InstrumentRepository:
             )
         )
         return {row.owner_code: row for row in rows}
+
+    async def of_entes(self, owner_type: str, owner_codes: list[str]) -> list[Instrument]:
+        if not owner_codes:
+            return []
+        rows = await self.session.scalars(
+            sa.select(Instrument)
+            .where(col(Instrument.owner_type) == owner_type, col(Instrument.owner_code).in_(owner_codes))
+            .with_for_update()
+        )
+        return list(rows)

@@ -210,6 +210,7 @@ class Instrument(SQLModel, table=True):
     # Derived by the domain and kept current, so situation is a plain comparison in SQL.
     deadline: date | None = None
     milestone_on: date | None = None
+    dgmp_label: str | None = Field(default=None, sa_column=sa.Column(sa.String(80), nullable=True))  # as DGMP wrote it
     created_by: uuid.UUID | None = Field(default=None, foreign_key="app_user.id")
     version: int = 1
     created_at: datetime = Field(default_factory=utc_now, sa_column=_now_column())

@@ -5,11 +5,14 @@ from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, File, Query, Request, UploadFile
+from pydantic import BaseModel
 
 from app.api.deps import CurrentPrincipal, UnitOfWork, settings_of
 from app.api.problems import problem_responses
 from app.api.schemas import ImportReportOut, LineNote
 from app.core.errors import DomainError, InvalidInput
+from app.domain.dgmp_files import parse_dgmp
+from app.domain.dgmp_import import DgmpImportService
 from app.domain.territory_files import parse_datasus, parse_municipality_regions
 from app.domain.territory_import import TerritoryImportService
 
@@ -58,3 +61,36 @@ async def import_territory(
     )
     notes = [LineNote(file=w.file, line=w.line, field=w.field, message=w.reason) for w in report.warnings]
     return ImportReportOut.model_validate(asdict(report) | {"warnings": notes})
+
+
+class DgmpReportOut(BaseModel):
+    uf: str
+    dry_run: bool
+    reported_on: date
+    lines_read: int
+    created: int
+    updated: int
+    unchanged: int
+    skipped: list[LineNote]
+
+
+@router.post("/dgmp-situation", responses=problem_responses(400, 401, 403, 413, 422))
+async def import_dgmp_situation(
+    request: Request,
+    repositories: UnitOfWork,
+    principal: CurrentPrincipal,
+    file: Annotated[
+        UploadFile, File(description="DGMP's 'situação dos instrumentos' extract for the UF (;-separated).")
+    ],
+    uf: Annotated[str, Query(max_length=2)],
+    dry_run: Annotated[bool, Query(description="Check and report; write nothing.")] = False,
+    reported_on: Annotated[
+        date | None, Query(description="The extract's date; dates milestones DGMP gives no date for. Today if unset.")
+    ] = None,
+) -> DgmpReportOut:
+    """Create or update the UF's municipal instruments from DGMP's extract, keeping each raw
+    label; all or nothing, with every bad line reported. Importing it again changes nothing."""
+    parsed = parse_dgmp(await _read(request, file))
+    report = await DgmpImportService(repositories).run(principal, uf, parsed, dry_run=dry_run, reported_on=reported_on)
+    skipped = [LineNote(file=s.file, line=s.line, field=s.field, message=s.reason) for s in report.skipped]
+    return DgmpReportOut.model_validate(asdict(report) | {"skipped": skipped})
