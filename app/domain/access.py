@@ -119,15 +119,20 @@ def require_instrument_writer(principal: Principal) -> None:
         raise Forbidden(f"role {principal.role} does not write instruments")
 
 
+def _own_ente(principal: Principal, owner: Owner) -> bool:
+    """Whether the owner is the one municipality, or the one state, the caller is bound to."""
+    if principal.municipality_code is not None:
+        return owner.owner_type == "municipality" and owner.municipality_code == principal.municipality_code
+    return owner.owner_type == "state" and owner.uf == principal.uf
+
+
 def writes_for(principal: Principal, owner: Owner) -> bool:
     """Whether the caller writes this ente's instruments (product.md §5)."""
     match principal.role:
         case Role.ADMIN:
             return True
         case Role.GESTOR:
-            if principal.municipality_code is not None:
-                return owner.owner_type == "municipality" and owner.municipality_code == principal.municipality_code
-            return owner.owner_type == "state" and owner.uf == principal.uf
+            return _own_ente(principal, owner)
         case Role.SES:
             return owner.owner_type in ("state", "region") and owner.uf == principal.uf
         case Role.COSEMS | Role.CONASEMS:
@@ -143,9 +148,7 @@ def records_deliberations_for(principal: Principal, owner: Owner) -> bool:
         case Role.ADMIN:
             return True
         case Role.CONSELHO:
-            if principal.municipality_code is not None:
-                return owner.owner_type == "municipality" and owner.municipality_code == principal.municipality_code
-            return owner.owner_type == "state" and owner.uf == principal.uf
+            return _own_ente(principal, owner)
         case Role.SES:
             return owner.owner_type == "region" and owner.uf == principal.uf
         case _:

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, HttpUrl, StringConstraints
 
 from app.core.errors import Forbidden, InvalidInput
 from app.core.principal import Principal
-from app.domain.access import records_deliberations_for, require_authenticated, require_instrument_writer, writes_for
+from app.domain.access import records_deliberations_for, require_authenticated
 from app.domain.instrument_rules import Kind, Status, check_transition
 from app.domain.instruments import InstrumentService, Text, owner_of, refresh_milestone
 from app.repositories import Repositories
@@ -82,10 +82,7 @@ class CouncilService:
 
     async def add_hearing(self, principal: Principal, instrument_id: uuid.UUID, data: HearingCreate) -> Hearing:
         """Record an RDQA's public hearing; the first one held is the RDQA's milestone."""
-        require_instrument_writer(principal)
-        instrument = await self.instruments.visible(principal, instrument_id, for_update=True)
-        if not writes_for(principal, owner_of(instrument)):
-            raise Forbidden("you may read this instrument but not change it")
+        instrument = await self.instruments.writable(principal, instrument_id)
         if instrument.kind != Kind.RDQA:
             raise InvalidInput("public hearings are held for RDQAs only", code="hearing_not_rdqa")
         _not_future(data.held_on)

@@ -218,11 +218,7 @@ class InstrumentService:
     async def update(
         self, principal: Principal, instrument_id: uuid.UUID, patch: InstrumentPatch, expected_version: int | None
     ) -> InstrumentView:
-        require_instrument_writer(principal)
-        instrument = await self.visible(principal, instrument_id, for_update=True)
-        if not writes_for(principal, owner_of(instrument)):
-            raise Forbidden("you may read this instrument but not change it")
-        check_version(instrument.version, expected_version)
+        instrument = await self.writable(principal, instrument_id, expected_version)
         sent = patch.model_fields_set
         if "title" in sent:
             instrument.title = patch.title
@@ -237,11 +233,7 @@ class InstrumentService:
         self, principal: Principal, instrument_id: uuid.UUID, request: TransitionRequest, expected_version: int | None
     ) -> InstrumentView:
         """Move an instrument along its kind's status machine, as its owner."""
-        require_instrument_writer(principal)
-        instrument = await self.visible(principal, instrument_id, for_update=True)
-        if not writes_for(principal, owner_of(instrument)):
-            raise Forbidden("you may read this instrument but not change it")
-        check_version(instrument.version, expected_version)
+        instrument = await self.writable(principal, instrument_id, expected_version)
         kind = Kind(instrument.kind)
         check_transition(kind, Status(instrument.status), request.to)
         if kind is not Kind.PLANO_ACAO and request.to in COUNCIL_OUTCOMES:
@@ -302,6 +294,18 @@ class InstrumentService:
         """The ente's own dates where it set them, the defaults otherwise."""
         row = await self.instruments.calendar(owner_type, owner_code)
         return calendar_from(row.ldo_bill_due, row.plan_due) if row else DEFAULT_CALENDAR
+
+    async def writable(
+        self, principal: Principal, instrument_id: uuid.UUID, expected_version: int | None = None
+    ) -> Instrument:
+        """The instrument, locked, if the caller writes its ente's instruments: 404 when it may not
+        even see it, 403 when it may only read it, 412 when If-Match names an older version."""
+        require_instrument_writer(principal)
+        instrument = await self.visible(principal, instrument_id, for_update=True)
+        if not writes_for(principal, owner_of(instrument)):
+            raise Forbidden("you may read this instrument but not change it")
+        check_version(instrument.version, expected_version)
+        return instrument
 
     async def visible(self, principal: Principal, instrument_id: uuid.UUID, *, for_update: bool = False) -> Instrument:
         instrument = await self.instruments.get(principal, instrument_id, for_update=for_update)
