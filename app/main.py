@@ -19,6 +19,7 @@ from app.api.routes import (
     auth,
     compliance,
     entes,
+    goals,
     health,
     imports,
     instruments,
@@ -78,7 +79,20 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         app.state.database = database
     app.add_middleware(RequestIdMiddleware)
     install_problem_handlers(app)
-    routers = (health, auth, users, territory, organizations, imports, instruments, entes, compliance, panels, audit)
+    routers = (
+        health,
+        auth,
+        users,
+        territory,
+        organizations,
+        imports,
+        instruments,
+        goals,
+        entes,
+        compliance,
+        panels,
+        audit,
+    )
     for module in routers:
         app.include_router(module.router)
     problem_media_type_in_openapi(app)

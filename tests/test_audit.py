@@ -46,6 +46,8 @@ async def test_instrument_writes_are_recorded_with_actor_before_and_after(
     assert all(e["uf"] == "AM" for e in events)
     history = await _events(client, admin, entity="instrument_event")
     assert [e["after"]["to_status"] for e in history] == ["em_elaboracao"]
+    assert history[0]["entity_id"] == str(history[0]["after"]["id"])  # numbered before the insert, so named
+    assert isinstance(history[0]["after"]["id"], int)
 
 
 async def test_no_secret_enters_the_trail(client: httpx.AsyncClient, accounts: dict[str, Account]) -> None:

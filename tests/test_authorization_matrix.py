@@ -46,6 +46,10 @@ AM_FILE = (
 )
 
 DGMP_FILE = b"REGIAO;MUNICIPIO;EXERCICIO;FASE;TIPO_INSTRUMENTO;SITUACAO\nR;Manaus;2024;2;RAG;\n"
+GOAL_FILE = (
+    b"DIRETRIZ;OBJETIVO;META;INDICADOR;UNIDADE;LINHA DE BASE;ANO DA LINHA DE BASE;META DO PLANO;STATUS\n"
+    b"Diretriz 1;1.1 Ampliar o acesso;Ampliar a cobertura de APS;Cobertura de APS;%;65;2025;80;Em andamento\n"
+)
 
 TABLE = [
     Row("list states", "GET", lambda ids: "/api/v1/states", everyone(200)),
@@ -218,6 +222,129 @@ TABLE = [
         only({"admin": 200, "ses": 200}),
         files={"file": ("dgmp.csv", DGMP_FILE, "text/csv")},
     ),
+    Row(
+        "goal tree of Manaus's plan",
+        "GET",
+        lambda ids: f"/api/v1/instruments/{ids['instrument']}/goals",
+        everyone(200) | {"anonymous": 404},
+    ),
+    Row(
+        "goal tree of São Gabriel's plan",
+        "GET",
+        lambda ids: f"/api/v1/instruments/{ids['instrument_other']}/goals?flat=true",
+        everyone(200) | {"gestor": 404, "conselho": 404, "anonymous": 404},
+    ),
+    Row(
+        "add a diretriz to Manaus's plan",
+        "POST",
+        lambda ids: f"/api/v1/instruments/{ids['instrument']}/goals",
+        only({"admin": 201, "gestor": 201}),
+        body=lambda ids: {"level": "diretriz", "description": "Fortalecer a atenção primária"},
+    ),
+    Row(
+        "add a diretriz to São Gabriel's plan",
+        "POST",
+        lambda ids: f"/api/v1/instruments/{ids['instrument_other']}/goals",
+        only({"admin": 201}) | {"gestor": 404},
+        body=lambda ids: {"level": "diretriz", "description": "Fortalecer a atenção primária"},
+    ),
+    Row(
+        "import a goal matrix into Manaus's plan",
+        "POST",
+        lambda ids: f"/api/v1/instruments/{ids['instrument']}/goals/import",
+        only({"admin": 200, "gestor": 200}),
+        files={"file": ("dgmp.csv", GOAL_FILE, "text/csv")},
+    ),
+    Row(
+        "export Manaus's goal matrix",
+        "GET",
+        lambda ids: f"/api/v1/instruments/{ids['instrument']}/goals/export?format=xlsx",
+        everyone(200) | {"anonymous": 404},
+    ),
+    Row("get a meta of Manaus", "GET", lambda ids: f"/api/v1/goals/{ids['meta']}", everyone(200) | {"anonymous": 404}),
+    Row(
+        "get a meta of São Gabriel",
+        "GET",
+        lambda ids: f"/api/v1/goals/{ids['meta_other']}",
+        everyone(200) | {"gestor": 404, "conselho": 404, "anonymous": 404},
+    ),
+    Row(
+        "update a meta of Manaus",
+        "PATCH",
+        lambda ids: f"/api/v1/goals/{ids['meta']}",
+        only({"admin": 200, "gestor": 200}),
+        body=lambda ids: {"responsible": "Diretoria de Planejamento"},
+    ),
+    Row(
+        "delete an objetivo of Manaus (its meta has history: 409 for its writers)",
+        "DELETE",
+        lambda ids: f"/api/v1/goals/{ids['objetivo']}",
+        only({"admin": 409, "gestor": 409}),
+    ),
+    Row(
+        "report on a meta of Manaus",
+        "POST",
+        lambda ids: f"/api/v1/goals/{ids['meta']}/status-updates",
+        only({"admin": 201, "gestor": 201}),
+        body=lambda ids: {"status": "em_andamento", "percent_complete": 30},
+    ),
+    Row(
+        "report on a meta of São Gabriel",
+        "POST",
+        lambda ids: f"/api/v1/goals/{ids['meta_other']}/status-updates",
+        only({"admin": 201}) | {"gestor": 404},
+        body=lambda ids: {"status": "em_andamento"},
+    ),
+    Row(
+        "report on a meta of a regional plan of 13001 (its apoiador may)",
+        "POST",
+        lambda ids: f"/api/v1/goals/{ids['meta_regional']}/status-updates",
+        only({"admin": 201, "ses": 201, "apoiador": 201}) | {"gestor": 404},
+        body=lambda ids: {"status": "parada", "difficulties": "Falta de transporte"},
+    ),
+    Row(
+        "status updates of a meta of Manaus",
+        "GET",
+        lambda ids: f"/api/v1/goals/{ids['meta']}/status-updates",
+        everyone(200) | {"anonymous": 404},
+    ),
+    Row(
+        "status updates of Manaus's plan",
+        "GET",
+        lambda ids: f"/api/v1/instruments/{ids['instrument']}/status-updates",
+        everyone(200) | {"anonymous": 404},
+    ),
+    Row(
+        "progress of Manaus's plan",
+        "GET",
+        lambda ids: f"/api/v1/instruments/{ids['instrument']}/progress",
+        everyone(200) | {"anonymous": 404},
+    ),
+    Row(
+        "open a monitoring round on Manaus's plan",
+        "POST",
+        lambda ids: f"/api/v1/instruments/{ids['instrument']}/rounds",
+        only({"admin": 201, "gestor": 201}),
+        body=lambda ids: {"name": "1ª reunião de monitoramento", "held_on": "2026-03-10", "kind": "meeting"},
+    ),
+    Row(
+        "monitoring rounds of São Gabriel's plan",
+        "GET",
+        lambda ids: f"/api/v1/instruments/{ids['instrument_other']}/rounds",
+        everyone(200) | {"gestor": 404, "conselho": 404, "anonymous": 404},
+    ),
+    Row(
+        "report of a monitoring round of Manaus",
+        "GET",
+        lambda ids: f"/api/v1/rounds/{ids['round']}/report",
+        everyone(200) | {"anonymous": 404},
+    ),
+    Row(
+        "report of a monitoring round of Manaus, as XLSX",
+        "GET",
+        lambda ids: f"/api/v1/rounds/{ids['round']}/report?format=xlsx",
+        everyone(200) | {"anonymous": 404},
+    ),
     Row("liveness", "GET", lambda ids: "/health/live", everyone(200)),
     Row("readiness", "GET", lambda ids: "/health/ready", everyone(200)),
 ]
@@ -241,12 +368,60 @@ async def world(
             headers=accounts["admin"].headers,
         )
         plans[municipality] = plan.json()["id"]
+    regional = await client.post(
+        "/api/v1/instruments",
+        json={"kind": "PRI", "owner_type": "region", "owner": "13001", "year": 2024, "end_year": 2027},
+        headers=accounts["admin"].headers,
+    )
+    trees = {}
+    for key, instrument_id in (
+        ("manaus", plans["1302603"]),
+        ("other", plans["1303809"]),
+        ("regional", regional.json()["id"]),
+    ):
+        trees[key] = await _goal_tree(client, accounts["admin"], instrument_id)
+    round_ = await client.post(
+        f"/api/v1/instruments/{plans['1302603']}/rounds",
+        json={"name": "Reunião de março", "held_on": "2026-03-10"},
+        headers=accounts["admin"].headers,
+    )
     return {
         "organization": created.json()["id"],
         "gestor_other": str(accounts["gestor_other"].user.id),
         "instrument": plans["1302603"],
         "instrument_other": plans["1303809"],
+        "objetivo": trees["manaus"]["objetivo"],
+        "meta": trees["manaus"]["meta"],
+        "meta_other": trees["other"]["meta"],
+        "meta_regional": trees["regional"]["meta"],
+        "round": round_.json()["id"],
     }
+
+
+async def _goal_tree(client: httpx.AsyncClient, admin: Account, instrument_id: str) -> dict[str, str]:
+    """diretriz → objetivo → meta, the meta already reported on."""
+    created = await client.post(
+        f"/api/v1/instruments/{instrument_id}/goals",
+        json={
+            "level": "diretriz",
+            "description": "Diretriz 1",
+            "children": [
+                {
+                    "level": "objetivo",
+                    "description": "Objetivo 1.1",
+                    "children": [{"level": "meta", "description": "Meta 1.1.1", "deadline": "2026-12-31"}],
+                }
+            ],
+        },
+        headers=admin.headers,
+    )
+    objetivo = created.json()["children"][0]
+    meta = objetivo["children"][0]
+    reported = await client.post(
+        f"/api/v1/goals/{meta['id']}/status-updates", json={"status": "nao_iniciada"}, headers=admin.headers
+    )
+    assert reported.status_code == 201, reported.text
+    return {"objetivo": objetivo["id"], "meta": meta["id"]}
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -275,6 +450,11 @@ PLACEHOLDERS = {
     "self": "{user_id}",
     "instrument": "{instrument_id}",
     "instrument_other": "{instrument_id}",
+    "objetivo": "{goal_id}",
+    "meta": "{goal_id}",
+    "meta_other": "{goal_id}",
+    "meta_regional": "{goal_id}",
+    "round": "{round_id}",
 }
 
 

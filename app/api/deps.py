@@ -6,7 +6,7 @@ import re
 from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import Depends, Header, Query, Request
+from fastapi import Depends, Header, Query, Request, UploadFile
 from fastapi.security import OAuth2PasswordBearer
 
 from app.core.errors import DomainError, InvalidInput, PreconditionFailed
@@ -112,3 +112,18 @@ ExpectedVersion = Annotated[int | None, Depends(_expected_version)]
 
 def etag(version: int) -> str:
     return f'"{version}"'
+
+
+class PayloadTooLarge(DomainError):
+    status = 413
+    code = "payload_too_large"
+    title = "Payload too large"
+
+
+async def read_upload(request: Request, upload: UploadFile) -> bytes:
+    """The uploaded file, refused past the configured size."""
+    limit = settings_of(request).max_upload_bytes
+    content = await upload.read(limit + 1)
+    if len(content) > limit:
+        raise PayloadTooLarge(f"{upload.filename or 'the file'} is larger than {limit} bytes")
+    return content

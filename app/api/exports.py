@@ -5,9 +5,13 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Sequence
+from typing import Any
 
 from fastapi.responses import Response
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+
+from app.core.text import decimal_comma
 
 CSV = "text/csv; charset=utf-8"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -19,7 +23,7 @@ def csv_response(header: Sequence[str], rows: Sequence[Sequence[Cell]], filename
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
     writer.writerow(header)
-    writer.writerows([str(c).replace(".", ",") if isinstance(c, float) else c for c in row] for row in rows)
+    writer.writerows([decimal_comma(c) if isinstance(c, float) else c for c in row] for row in rows)
     return Response(
         ("\ufeff" + out.getvalue()).encode(),
         media_type=CSV,
@@ -32,9 +36,18 @@ def xlsx_response(header: Sequence[str], rows: Sequence[Sequence[Cell]], filenam
     worksheet = workbook.create_sheet(sheet[:31])
     worksheet.append(list(header))
     for row in rows:
-        worksheet.append(list(row))
+        worksheet.append([_text_cell(worksheet, cell) for cell in row])
     out = io.BytesIO()
     workbook.save(out)
     return Response(
         out.getvalue(), media_type=XLSX, headers={"Content-Disposition": f'attachment; filename="{filename}.xlsx"'}
     )
+
+
+def _text_cell(worksheet: Any, value: Cell) -> Any:
+    """Text stays text: a description starting with "=" is not a formula for Excel to run."""
+    if isinstance(value, str) and value.startswith("="):
+        cell = WriteOnlyCell(worksheet, value=value)
+        cell.data_type = "s"
+        return cell
+    return value

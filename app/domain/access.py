@@ -7,6 +7,7 @@ the operations a role may attempt at all (403 when it may not) and where it may 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from app.core.errors import Forbidden, InvalidInput, Unauthenticated
@@ -114,9 +115,7 @@ _INSTRUMENT_WRITERS = frozenset({Role.ADMIN, Role.GESTOR, Role.SES, Role.COSEMS,
 def require_instrument_writer(principal: Principal) -> None:
     """Roles that never write instruments (apoiador, conselho, auditor) are refused outright;
     a conselho records deliberations instead."""
-    require_authenticated(principal)
-    if principal.role not in _INSTRUMENT_WRITERS:
-        raise Forbidden(f"role {principal.role} does not write instruments")
+    INSTRUMENT_WRITES.require(principal)
 
 
 def _own_ente(principal: Principal, owner: Owner) -> bool:
@@ -139,6 +138,33 @@ def writes_for(principal: Principal, owner: Owner) -> bool:
             return owner.owner_type == "organization" and owner.organization_id == principal.organization_id
         case _:
             return False
+
+
+def reports_status_for(principal: Principal, owner: Owner) -> bool:
+    """The instrument's writers report on its metas; so does an apoiador, on the regional
+    plans of its regions (product.md §5)."""
+    if principal.role is Role.APOIADOR:
+        return owner.owner_type == "region" and owner.region_code in principal.region_codes
+    return writes_for(principal, owner)
+
+
+@dataclass(frozen=True)
+class WritePolicy:
+    """Who may change something hanging from an instrument: the roles that may try at all
+    (403 for the others) and, among them, the owners each caller writes for."""
+
+    action: str
+    roles: frozenset[Role]
+    allows: Callable[[Principal, Owner], bool]
+
+    def require(self, principal: Principal) -> None:
+        require_authenticated(principal)
+        if principal.role not in self.roles:
+            raise Forbidden(f"role {principal.role} does not {self.action}")
+
+
+INSTRUMENT_WRITES = WritePolicy("write instruments", _INSTRUMENT_WRITERS, writes_for)
+STATUS_REPORTS = WritePolicy("report on metas", _INSTRUMENT_WRITERS | {Role.APOIADOR}, reports_status_for)
 
 
 def records_deliberations_for(principal: Principal, owner: Owner) -> bool:

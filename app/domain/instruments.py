@@ -13,8 +13,9 @@ from pydantic import BaseModel, ConfigDict, Field, HttpUrl, StringConstraints
 from app.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.core.pagination import Page, PageRequest
 from app.core.principal import Principal
-from app.domain.access import Owner, require_instrument_writer, writes_for
+from app.domain.access import INSTRUMENT_WRITES, Owner, WritePolicy, require_instrument_writer, writes_for
 from app.domain.codes import parse_municipality_code, parse_region_code
+from app.domain.goal_rules import Structure
 from app.domain.instrument_rules import (
     APPROVED,
     DEFAULT_CALENDAR,
@@ -67,6 +68,9 @@ class InstrumentCreate(BaseModel):
     title: Annotated[str, StringConstraints(strip_whitespace=True, max_length=300)] | None = None
     document_url: HttpUrl | None = None
     notes: Text | None = None
+    goal_structure: Structure = Field(
+        default=Structure.DGMP, description="How its goal tree is built: DGMP's levels, or the SES matrix."
+    )
 
 
 class InstrumentPatch(BaseModel):
@@ -77,6 +81,7 @@ class InstrumentPatch(BaseModel):
     title: Annotated[str, StringConstraints(strip_whitespace=True, max_length=300)] | None = None
     document_url: HttpUrl | None = None
     notes: Text | None = None
+    goal_structure: Structure | None = Field(default=None, description="Changeable while the goal tree is empty.")
 
 
 class TransitionRequest(BaseModel):
@@ -199,6 +204,7 @@ class InstrumentService:
             title=data.title,
             document_url=str(data.document_url) if data.document_url else None,
             notes=data.notes,
+            goal_structure=data.goal_structure,
             created_by=by,
         )
         refresh_deadline(instrument, await self.calendar_of(owner.owner_type, owner.owner_code))
@@ -226,6 +232,10 @@ class InstrumentService:
             instrument.document_url = str(patch.document_url) if patch.document_url else None
         if "notes" in sent:
             instrument.notes = patch.notes
+        if patch.goal_structure is not None and patch.goal_structure != instrument.goal_structure:
+            if await self.repositories.goals.count(instrument.id):
+                raise Conflict("the goal tree is not empty: its structure stays", code="goal_tree_not_empty")
+            instrument.goal_structure = patch.goal_structure
         await self.instruments.save(instrument)
         return view(instrument)
 
@@ -296,13 +306,19 @@ class InstrumentService:
         return calendar_from(row.ldo_bill_due, row.plan_due) if row else DEFAULT_CALENDAR
 
     async def writable(
-        self, principal: Principal, instrument_id: uuid.UUID, expected_version: int | None = None
+        self,
+        principal: Principal,
+        instrument_id: uuid.UUID,
+        expected_version: int | None = None,
+        *,
+        policy: WritePolicy = INSTRUMENT_WRITES,
     ) -> Instrument:
-        """The instrument, locked, if the caller writes its ente's instruments: 404 when it may not
-        even see it, 403 when it may only read it, 412 when If-Match names an older version."""
-        require_instrument_writer(principal)
+        """The instrument, locked, if the policy lets the caller change it (by default: it writes
+        its ente's instruments): 404 when it may not even see it, 403 when it may only read it,
+        412 when If-Match names an older version."""
+        policy.require(principal)
         instrument = await self.visible(principal, instrument_id, for_update=True)
-        if not writes_for(principal, owner_of(instrument)):
+        if not policy.allows(principal, owner_of(instrument)):
             raise Forbidden("you may read this instrument but not change it")
         check_version(instrument.version, expected_version)
         return instrument

@@ -8,6 +8,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.repositories.audit import AuditRepository
+from app.repositories.goals import GoalRepository
 from app.repositories.instruments import InstrumentRepository
 from app.repositories.organizations import OrganizationRepository
 from app.repositories.territory import TerritoryRepository
@@ -23,6 +24,7 @@ class Repositories:
         self.organizations = OrganizationRepository(session)
         self.users = UserRepository(session)
         self.instruments = InstrumentRepository(session)
+        self.goals = GoalRepository(session)
         self.audit = AuditRepository(session)
 
     async def serialize(self, task: str) -> None:

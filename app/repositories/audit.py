@@ -5,6 +5,7 @@ the same transaction (so it commits, or rolls back, with the write)."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -20,12 +21,15 @@ from app.repositories.tables import (
     AuditEvent,
     Deliberation,
     EnteCalendar,
+    Goal,
     HealthRegion,
     Hearing,
     Instrument,
     InstrumentEvent,
+    MonitoringRound,
     Organization,
     RegionMembership,
+    StatusUpdate,
     User,
     UserRegion,
 )
@@ -35,6 +39,9 @@ AUDITED: dict[type[SQLModel], str] = {
     InstrumentEvent: "instrument_event",
     Deliberation: "deliberation",
     Hearing: "hearing",
+    Goal: "goal",
+    StatusUpdate: "status_update",
+    MonitoringRound: "monitoring_round",
     EnteCalendar: "ente_calendar",
     HealthRegion: "region",
     RegionMembership: "region_membership",
@@ -99,6 +106,20 @@ def _record(session: Session, _context: object, _instances: object) -> None:
                 after=after,
             )
         )
+
+
+async def assign_identities(session: AsyncSession, rows: Sequence[InstrumentEvent | StatusUpdate]) -> None:
+    """Draw database-numbered ids before the insert, so the audit event of each new row can
+    name it (the flush listener runs before the database would number them)."""
+    pending = [row for row in rows if row.id is None]
+    if not pending:
+        return
+    sequence = sa.func.pg_get_serial_sequence(type(pending[0]).__tablename__, "id")
+    ids = await session.scalars(
+        sa.select(sa.func.nextval(sequence)).select_from(sa.func.generate_series(1, len(pending)))
+    )
+    for row, drawn in zip(pending, ids, strict=True):
+        row.id = drawn
 
 
 class AuditRepository:

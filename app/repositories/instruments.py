@@ -12,6 +12,7 @@ from sqlmodel import col
 
 from app.core.pagination import Page, PageRequest
 from app.core.principal import Principal
+from app.repositories.audit import assign_identities
 from app.repositories.errors import flush_unique
 from app.repositories.paging import keyset_page
 from app.repositories.scoping import visible_instruments
@@ -127,6 +128,8 @@ class InstrumentRepository:
 
     async def add_record(self, row: InstrumentEvent | Deliberation | Hearing) -> None:
         """History entries, deliberations and hearings are written once and never changed."""
+        if isinstance(row, InstrumentEvent):
+            await assign_identities(self.session, [row])
         self.session.add(row)
         await self.session.flush()
 

@@ -158,6 +158,7 @@ STATUSES = (
     "avaliado",
 )
 OWNER_TYPES = ("municipality", "state", "region", "organization")
+GOAL_STRUCTURES = ("dgmp", "matriz")
 
 
 class Instrument(SQLModel, table=True):
@@ -170,6 +171,7 @@ class Instrument(SQLModel, table=True):
         sa.CheckConstraint(f"status IN {STATUSES!r}", name="status_known"),
         sa.CheckConstraint(f"owner_type IN {OWNER_TYPES!r}", name="owner_type_known"),
         sa.CheckConstraint("quadrimester IS NULL OR quadrimester BETWEEN 1 AND 3", name="quadrimester_range"),
+        sa.CheckConstraint(f"goal_structure IN {GOAL_STRUCTURES!r}", name="goal_structure_known"),
         sa.Index(
             "instrument_one_per_ente_and_period_key",
             "owner_type",
@@ -211,6 +213,9 @@ class Instrument(SQLModel, table=True):
     deadline: date | None = None
     milestone_on: date | None = None
     dgmp_label: str | None = Field(default=None, sa_column=sa.Column(sa.String(80), nullable=True))  # as DGMP wrote it
+    goal_structure: str = Field(
+        default="dgmp", sa_column=sa.Column(sa.String(8), nullable=False, server_default="dgmp")
+    )
     created_by: uuid.UUID | None = Field(default=None, foreign_key="app_user.id")
     version: int = 1
     created_at: datetime = Field(default_factory=utc_now, sa_column=_now_column())
@@ -316,3 +321,125 @@ class AuditEvent(SQLModel, table=True):
     uf: str | None = Field(default=None, sa_column=sa.Column(sa.CHAR(2), nullable=True))
     before: dict[str, object] | None = Field(default=None, sa_column=sa.Column(JSONB, nullable=True))
     after: dict[str, object] | None = Field(default=None, sa_column=sa.Column(JSONB, nullable=True))
+
+
+GOAL_LEVELS = ("area", "problema", "diretriz", "objetivo", "acao", "produto", "meta")
+GOAL_STATUSES = (
+    "nao_iniciada",
+    "em_andamento",
+    "parada",
+    "concluida",
+    "atrasada",
+    "parcialmente_atrasada",
+    "cancelada",
+)
+GOAL_SCOPES = ("municipal", "regional", "estadual", "nacional")
+
+
+class Goal(SQLModel, table=True):
+    """A node of an instrument's goal tree (product.md §3). `sort_key` is the node's path of
+    sibling positions, so one ORDER BY gives the tree in reading order and a prefix its subtree."""
+
+    __tablename__ = "goal"
+    __table_args__ = (
+        sa.CheckConstraint(f"level IN {GOAL_LEVELS!r}", name="level_known"),
+        sa.CheckConstraint("polarity IS NULL OR polarity IN ('higher', 'lower')", name="polarity_known"),
+        sa.CheckConstraint("deadline_precision IN ('day', 'month')", name="deadline_precision_known"),
+        sa.CheckConstraint(f"scope IS NULL OR scope IN {GOAL_SCOPES!r}", name="scope_known"),
+        sa.UniqueConstraint("instrument_id", "sort_key"),
+        sa.Index("goal_parent_id_idx", "parent_id"),
+    )
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    instrument_id: uuid.UUID = Field(
+        sa_column=sa.Column(sa.Uuid, sa.ForeignKey("instrument.id", ondelete="CASCADE"), nullable=False)
+    )
+    parent_id: uuid.UUID | None = Field(
+        default=None, sa_column=sa.Column(sa.Uuid, sa.ForeignKey("goal.id", ondelete="CASCADE"), nullable=True)
+    )
+    uf: str | None = Field(default=None, sa_column=sa.Column(sa.CHAR(2), nullable=True))
+    sort_key: str = Field(sa_column=sa.Column(sa.String(200, collation="C"), nullable=False))
+    level: str = Field(sa_column=sa.Column(sa.String(10), nullable=False))
+    number: str | None = Field(default=None, sa_column=sa.Column(sa.String(40), nullable=True))
+    description: str
+    indicator_name: str | None = None
+    indicator_unit: str | None = Field(default=None, sa_column=sa.Column(sa.String(60), nullable=True))
+    polarity: str | None = Field(default=None, sa_column=sa.Column(sa.String(6), nullable=True))
+    baseline_value: float | None = None
+    baseline_year: int | None = None
+    target_value: float | None = None
+    # {"2022": 10.0, ...}: a PAS year's target, for plans that set one per year
+    yearly_targets: dict[str, float] = Field(
+        default_factory=dict, sa_column=sa.Column(JSONB, nullable=False, server_default="{}")
+    )
+    deadline: date | None = None
+    deadline_precision: str = Field(
+        default="day", sa_column=sa.Column(sa.String(5), nullable=False, server_default="day")
+    )
+    responsible: str | None = None
+    responsible_key: str | None = None  # search_key(responsible), for the accent-blind filter
+    responsible_user_id: uuid.UUID | None = Field(default=None, foreign_key="app_user.id")
+    partners: str | None = None
+    scope: str | None = Field(default=None, sa_column=sa.Column(sa.String(10), nullable=True))
+    version: int = 1
+    created_at: datetime = Field(default_factory=utc_now, sa_column=_now_column())
+    updated_at: datetime = Field(default_factory=utc_now, sa_column=_now_column())
+
+
+ROUND_KINDS = ("meeting", "monthly_form", "quadrimester")
+
+
+class MonitoringRound(SQLModel, table=True):
+    """A monitoring meeting, monthly form or quadrimester at which statuses were reported."""
+
+    __tablename__ = "monitoring_round"
+    __table_args__ = (
+        sa.CheckConstraint(f"kind IN {ROUND_KINDS!r}", name="kind_known"),
+        sa.Index("monitoring_round_instrument_id_held_on_idx", "instrument_id", "held_on"),
+    )
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    instrument_id: uuid.UUID = Field(
+        sa_column=sa.Column(sa.Uuid, sa.ForeignKey("instrument.id", ondelete="CASCADE"), nullable=False)
+    )
+    uf: str | None = Field(default=None, sa_column=sa.Column(sa.CHAR(2), nullable=True))
+    name: str = Field(sa_column=sa.Column(sa.String(200), nullable=False))
+    held_on: date
+    kind: str = Field(sa_column=sa.Column(sa.String(12), nullable=False))
+    created_by: uuid.UUID | None = Field(default=None, foreign_key="app_user.id")
+    created_at: datetime = Field(default_factory=utc_now, sa_column=_now_column())
+
+
+class StatusUpdate(SQLModel, table=True):
+    """One report on a meta or ação (product.md §4). Never updated or deleted (a trigger refuses
+    it): a correction is a new entry that names the one it supersedes."""
+
+    __tablename__ = "status_update"
+    __table_args__ = (
+        sa.CheckConstraint(f"status IN {GOAL_STATUSES!r}", name="status_known"),
+        sa.CheckConstraint("percent_complete IS NULL OR percent_complete BETWEEN 0 AND 100", name="percent_range"),
+        sa.Index("status_update_goal_id_reported_on_id_idx", "goal_id", "reported_on", "id"),
+        sa.Index("status_update_instrument_id_id_idx", "instrument_id", "id"),
+        sa.Index("status_update_supersedes_id_key", "supersedes_id", unique=True),
+    )
+
+    id: int | None = Field(default=None, sa_column=sa.Column(sa.BigInteger, sa.Identity(), primary_key=True))
+    goal_id: uuid.UUID = Field(sa_column=sa.Column(sa.Uuid, sa.ForeignKey("goal.id"), nullable=False))
+    instrument_id: uuid.UUID = Field(sa_column=sa.Column(sa.Uuid, sa.ForeignKey("instrument.id"), nullable=False))
+    uf: str | None = Field(default=None, sa_column=sa.Column(sa.CHAR(2), nullable=True))
+    round_id: uuid.UUID | None = Field(default=None, foreign_key="monitoring_round.id")
+    reported_on: date
+    status: str = Field(sa_column=sa.Column(sa.String(24), nullable=False))
+    percent_complete: float | None = None
+    achieved_value: float | None = None
+    details: str | None = None
+    difficulties: str | None = None
+    expected_delivery: date | None = None
+    next_steps: str | None = None
+    partial_product: str | None = None
+    responsible: str | None = None
+    supersedes_id: int | None = Field(
+        default=None, sa_column=sa.Column(sa.BigInteger, sa.ForeignKey("status_update.id"), nullable=True)
+    )
+    author_id: uuid.UUID | None = Field(default=None, foreign_key="app_user.id")
+    recorded_at: datetime = Field(default_factory=utc_now, sa_column=_now_column())

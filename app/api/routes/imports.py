@@ -7,30 +7,16 @@ from typing import Annotated
 from fastapi import APIRouter, File, Query, Request, UploadFile
 from pydantic import BaseModel
 
-from app.api.deps import CurrentPrincipal, UnitOfWork, settings_of
+from app.api.deps import CurrentPrincipal, UnitOfWork, read_upload
 from app.api.problems import problem_responses
 from app.api.schemas import ImportReportOut, LineNote
-from app.core.errors import DomainError, InvalidInput
+from app.core.errors import InvalidInput
 from app.domain.dgmp_files import parse_dgmp
 from app.domain.dgmp_import import DgmpImportService
 from app.domain.territory_files import parse_datasus, parse_municipality_regions
 from app.domain.territory_import import TerritoryImportService
 
 router = APIRouter(prefix="/api/v1/imports", tags=["imports"])
-
-
-class PayloadTooLarge(DomainError):
-    status = 413
-    code = "payload_too_large"
-    title = "Payload too large"
-
-
-async def _read(request: Request, upload: UploadFile) -> bytes:
-    limit = settings_of(request).max_upload_bytes
-    content = await upload.read(limit + 1)
-    if len(content) > limit:
-        raise PayloadTooLarge(f"{upload.filename or 'the file'} is larger than {limit} bytes")
-    return content
 
 
 @router.post("/territory", responses=problem_responses(400, 401, 403, 413, 422))
@@ -48,9 +34,9 @@ async def import_territory(
 ) -> ImportReportOut:
     """Health regions and their municipalities, all or nothing; every bad line is reported."""
     if file is not None and regions is None and memberships is None:
-        parsed = parse_municipality_regions(await _read(request, file), file.filename or "file")
+        parsed = parse_municipality_regions(await read_upload(request, file), file.filename or "file")
     elif file is None and regions is not None and memberships is not None:
-        parsed = parse_datasus(await _read(request, regions), await _read(request, memberships))
+        parsed = parse_datasus(await read_upload(request, regions), await read_upload(request, memberships))
     else:
         raise InvalidInput(
             "send either `file` (one municipality per line) or both `regions` and `memberships` (DATASUS)",
@@ -90,7 +76,7 @@ async def import_dgmp_situation(
 ) -> DgmpReportOut:
     """Create or update the UF's municipal instruments from DGMP's extract, keeping each raw
     label; all or nothing, with every bad line reported. Importing it again changes nothing."""
-    parsed = parse_dgmp(await _read(request, file))
+    parsed = parse_dgmp(await read_upload(request, file))
     report = await DgmpImportService(repositories).run(principal, uf, parsed, dry_run=dry_run, reported_on=reported_on)
     skipped = [LineNote(file=s.file, line=s.line, field=s.field, message=s.reason) for s in report.skipped]
     return DgmpReportOut.model_validate(asdict(report) | {"skipped": skipped})

@@ -11,6 +11,7 @@ from app.api.deps import CurrentPrincipal, ExpectedVersion, Paging, UnitOfWork, 
 from app.api.problems import problem_responses
 from app.api.schemas import Out, PageOut
 from app.domain.council import CouncilService, DeliberationCreate, HearingCreate
+from app.domain.goal_rules import Structure
 from app.domain.instrument_rules import STATUS_LABELS, Kind, Situation, Status
 from app.domain.instruments import (
     InstrumentCreate,
@@ -45,6 +46,7 @@ class InstrumentOut(Out):
     title: str | None
     document_url: str | None
     notes: str | None
+    goal_structure: Structure = Field(description="dgmp: diretriz → objetivo → meta → ação; matriz: área → … → meta.")
     version: int
 
 

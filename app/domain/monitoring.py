@@ -1,0 +1,241 @@
+"""Monitoring (product.md §4): status updates on metas and ações, an instrument's progress as of
+a date, and the rounds (meetings, monthly forms, quadrimesters) at which statuses are reported."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from app.core.errors import Conflict, InvalidInput, NotFound
+from app.core.pagination import Page, PageRequest
+from app.core.principal import Principal
+from app.domain.access import STATUS_REPORTS
+from app.domain.goal_files import ExportRow
+from app.domain.goal_matrices import export_rows
+from app.domain.goal_rules import (
+    MONITORED,
+    Achievement,
+    GoalStatus,
+    Level,
+    Polarity,
+    achievement,
+)
+from app.domain.goals import GoalNode, GoalService, GoalView, Value, build_tree, goal_view
+from app.domain.instruments import InstrumentService, Text
+from app.repositories import Repositories
+from app.repositories.tables import Goal, Instrument, MonitoringRound, StatusUpdate, utc_now
+
+RoundKind = Annotated[str, StringConstraints(pattern="^(meeting|monthly_form|quadrimester)$")]
+ROUND_KIND_LABELS = {
+    "meeting": "Reunião de monitoramento",
+    "monthly_form": "Formulário mensal",
+    "quadrimester": "Quadrimestre",
+}
+
+
+class StatusUpdateCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    status: GoalStatus
+    reported_on: date | None = Field(
+        default=None, description="The day reported on; the round's day, or today, if unset. Never in the future."
+    )
+    round_id: uuid.UUID | None = Field(default=None, description="The monitoring round it was reported at.")
+    percent_complete: Annotated[float, Field(ge=0, le=100)] | None = None
+    achieved_value: Value | None = Field(default=None, description="The indicator's value reached.")
+    details: Text | None = None
+    difficulties: Text | None = Field(default=None, description="Dificuldades encontradas.")
+    expected_delivery: date | None = Field(default=None, description="Previsão de entrega.")
+    next_steps: Text | None = Field(default=None, description="Ponto de atuação.")
+    partial_product: Text | None = None
+    responsible: Text | None = None
+    supersedes: int | None = Field(default=None, description="The entry this one corrects (an id of this goal).")
+
+
+class RoundCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    held_on: date
+    kind: RoundKind = "meeting"
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A status update, with the correction that superseded it, if any."""
+
+    update: StatusUpdate
+    superseded_by: int | None = None
+
+
+@dataclass(frozen=True)
+class IndicatorResult:
+    goal: Goal
+    reported_on: date
+    result: Achievement
+
+
+@dataclass(frozen=True)
+class Progress:
+    instrument: Instrument
+    as_of: date
+    metas: int
+    by_status: dict[GoalStatus, int]
+    without_update: int
+    overdue: list[GoalView]
+    concluded_percent: float | None
+    indicators: list[IndicatorResult]
+
+
+@dataclass(frozen=True)
+class RoundReport:
+    round: MonitoringRound
+    instrument: Instrument
+    tree: list[GoalNode]
+    rows: list[ExportRow]  # the same, one row per meta, for the spreadsheet
+
+
+def target_for(goal: Goal, year: int) -> float | None:
+    """The year's own target where the plan sets one, else the target for the period."""
+    return goal.yearly_targets.get(str(year), goal.target_value)
+
+
+def progress_of(
+    instrument: Instrument,
+    goals: list[Goal],
+    current: dict[uuid.UUID, StatusUpdate],
+    achieved: dict[uuid.UUID, StatusUpdate],
+    as_of: date,
+) -> Progress:
+    """Counts by reported status, the overdue metas (whatever they report), the share of metas
+    concluded (cancelled ones left out), and each indicator against its target."""
+    metas = [goal for goal in goals if goal.level == Level.META]
+    views = [goal_view(goal, current.get(goal.id), as_of) for goal in metas]
+    by_status = dict.fromkeys(GoalStatus, 0)
+    for view in views:
+        if view.current is not None:
+            by_status[GoalStatus(view.current.status)] += 1
+    live = len(metas) - by_status[GoalStatus.CANCELADA]
+    indicators = []
+    for goal in metas:
+        entry = achieved.get(goal.id)
+        target = target_for(goal, entry.reported_on.year) if entry else None
+        if entry is not None and entry.achieved_value is not None and target is not None:
+            polarity = Polarity(goal.polarity or Polarity.HIGHER)
+            result = achievement(target, entry.achieved_value, polarity)
+            indicators.append(IndicatorResult(goal, entry.reported_on, result))
+    return Progress(
+        instrument=instrument,
+        as_of=as_of,
+        metas=len(metas),
+        by_status=by_status,
+        without_update=sum(1 for view in views if view.current is None),
+        overdue=sorted((view for view in views if view.days_overdue), key=lambda v: -v.days_overdue),
+        concluded_percent=round(100 * by_status[GoalStatus.CONCLUIDA] / live, 1) if live else None,
+        indicators=indicators,
+    )
+
+
+class MonitoringService:
+    def __init__(self, repositories: Repositories) -> None:
+        self.instruments = InstrumentService(repositories)
+        self.goal_service = GoalService(repositories)
+        self.goals = repositories.goals
+
+    async def report(self, principal: Principal, goal_id: uuid.UUID, data: StatusUpdateCreate) -> Entry:
+        """A new entry on a meta or ação, by its instrument's writers (or, on a regional plan,
+        an apoiador of the region). A correction names the entry it supersedes."""
+        STATUS_REPORTS.require(principal)
+        goal, instrument = await self.goal_service.visible(principal, goal_id)
+        instrument = await self.instruments.writable(principal, instrument.id, policy=STATUS_REPORTS)
+        if goal.level not in MONITORED:
+            raise InvalidInput(f"a {goal.level} is not reported on: its metas and ações are", code="not_monitored")
+        reported_on = data.reported_on
+        if data.round_id is not None:
+            round_ = await self.goals.round_of(instrument.id, data.round_id)
+            if round_ is None:
+                raise InvalidInput(f"no round {data.round_id} for this instrument", code="unknown_round")
+            reported_on = reported_on or round_.held_on
+        reported_on = reported_on or utc_now().date()
+        if reported_on > utc_now().date():
+            raise InvalidInput(f"{reported_on} is in the future", code="invalid_date")
+        if data.supersedes is not None:
+            await self._check_correction(goal, data.supersedes)
+        update = StatusUpdate(
+            goal_id=goal.id,
+            instrument_id=instrument.id,
+            uf=instrument.uf,
+            reported_on=reported_on,
+            author_id=principal.user_id,
+            supersedes_id=data.supersedes,
+            **data.model_dump(exclude={"reported_on", "supersedes"}),
+        )
+        await self.goals.add_updates([update])
+        return Entry(update)
+
+    async def _check_correction(self, goal: Goal, supersedes: int) -> None:
+        if await self.goals.update(goal.id, supersedes) is None:
+            raise InvalidInput(f"no entry {supersedes} on this goal", code="unknown_entry")
+        correction = await self.goals.correction_of(supersedes)
+        if correction is not None:
+            raise Conflict(
+                f"entry {supersedes} was already corrected by entry {correction.id}: correct that one",
+                code="already_superseded",
+                correction_id=correction.id,
+            )
+
+    async def history(self, principal: Principal, goal_id: uuid.UUID) -> list[Entry]:
+        goal, _ = await self.goal_service.visible(principal, goal_id)
+        return [Entry(update, by) for update, by in await self.goals.updates_of_goal(goal.id)]
+
+    async def instrument_updates(
+        self, principal: Principal, instrument_id: uuid.UUID, page: PageRequest, since: datetime | None = None
+    ) -> Page[Entry]:
+        """Every entry on the instrument's tree in the order recorded (for clients that sync)."""
+        instrument = await self.instruments.visible(principal, instrument_id)
+        found = await self.goals.updates_page(instrument.id, since, page)
+        corrections = await self.goals.corrections([u.id for u in found.items if u.id is not None])
+        return found.map(lambda update: Entry(update, corrections.get(update.id or 0)))
+
+    async def progress(self, principal: Principal, instrument_id: uuid.UUID, as_of: date | None = None) -> Progress:
+        instrument = await self.instruments.visible(principal, instrument_id)
+        day = as_of or utc_now().date()
+        return progress_of(
+            instrument,
+            await self.goals.tree(instrument.id),
+            await self.goals.current_updates(instrument.id, day),
+            await self.goals.latest_achieved(instrument.id, day),
+            day,
+        )
+
+    async def add_round(self, principal: Principal, instrument_id: uuid.UUID, data: RoundCreate) -> MonitoringRound:
+        instrument = await self.instruments.writable(principal, instrument_id, policy=STATUS_REPORTS)
+        round_ = MonitoringRound(
+            instrument_id=instrument.id,
+            uf=instrument.uf,
+            name=data.name,
+            held_on=data.held_on,
+            kind=data.kind,
+            created_by=principal.user_id,
+        )
+        await self.goals.add_round(round_)
+        return round_
+
+    async def rounds(self, principal: Principal, instrument_id: uuid.UUID) -> list[MonitoringRound]:
+        instrument = await self.instruments.visible(principal, instrument_id)
+        return await self.goals.rounds(instrument.id)
+
+    async def round_report(self, principal: Principal, round_id: uuid.UUID) -> RoundReport:
+        """The tree with every meta's status, details and difficulties as of the round's day."""
+        found = await self.goals.round(principal, round_id)
+        if found is None:
+            raise NotFound(f"no monitoring round {round_id}")
+        round_, instrument = found
+        goals = await self.goals.tree(instrument.id)
+        current = await self.goals.current_updates(instrument.id, round_.held_on)
+        tree = build_tree(goals, current, round_.held_on)
+        return RoundReport(round_, instrument, tree, export_rows(goals, current))

@@ -1,0 +1,251 @@
+"""Goal trees, their status updates and monitoring rounds. A goal or round is visible exactly
+when its instrument is (scoping.visible_instruments)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import distinct_on
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+from sqlalchemy.sql.elements import ColumnElement
+from sqlmodel import col
+
+from app.core.pagination import Page, PageRequest
+from app.core.principal import Principal
+from app.repositories.audit import assign_identities
+from app.repositories.errors import flush_unique
+from app.repositories.paging import keyset_page
+from app.repositories.scoping import visible_instruments
+from app.repositories.tables import Goal, Instrument, MonitoringRound, StatusUpdate, utc_now
+
+SORT_KEY_DIGITS = 5  # sibling positions 00001…99999, so text order is tree order
+_CLOSED = ("concluida", "cancelada")
+_MONITORED = ("meta", "acao")
+
+
+@dataclass(frozen=True)
+class GoalFilter:
+    level: str | None = None
+    status: str | None = None
+    overdue: bool | None = None
+    responsible_key: str | None = None
+
+
+def _superseded() -> ColumnElement[bool]:
+    correction = aliased(StatusUpdate)
+    return sa.exists().where(col(correction.supersedes_id) == col(StatusUpdate.id))
+
+
+def _effective(as_of: date) -> list[ColumnElement[bool]]:
+    """Entries reported by `as_of` that no correction has replaced."""
+    return [col(StatusUpdate.reported_on) <= as_of, sa.not_(_superseded())]
+
+
+def _current_status_of_goal(as_of: date) -> sa.ScalarSelect[Any]:
+    return (
+        sa.select(col(StatusUpdate.status))
+        .where(col(StatusUpdate.goal_id) == col(Goal.id), *_effective(as_of))
+        .order_by(col(StatusUpdate.reported_on).desc(), col(StatusUpdate.id).desc())
+        .limit(1)
+        .correlate(Goal)
+        .scalar_subquery()
+    )
+
+
+def sibling_key(parent_key: str | None, position: int) -> str:
+    segment = f"{position:0{SORT_KEY_DIGITS}d}"
+    return f"{parent_key}.{segment}" if parent_key else segment
+
+
+class GoalRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(
+        self, principal: Principal, goal_id: uuid.UUID, *, for_update: bool = False
+    ) -> tuple[Goal, Instrument] | None:
+        statement = (
+            sa.select(Goal, Instrument)
+            .join(Instrument, col(Instrument.id) == col(Goal.instrument_id))
+            .where(col(Goal.id) == goal_id, visible_instruments(principal))
+        )
+        if for_update:
+            statement = statement.with_for_update(of=Goal)
+        row = (await self.session.execute(statement)).first()
+        return (row[0], row[1]) if row else None
+
+    async def tree(self, instrument_id: uuid.UUID) -> list[Goal]:
+        """Every node of the instrument's tree, parents before children, siblings in order."""
+        rows = await self.session.scalars(
+            sa.select(Goal).where(col(Goal.instrument_id) == instrument_id).order_by(col(Goal.sort_key))
+        )
+        return list(rows)
+
+    async def subtree(self, goal: Goal) -> list[Goal]:
+        rows = await self.session.scalars(
+            sa.select(Goal)
+            .where(
+                col(Goal.instrument_id) == goal.instrument_id,
+                sa.or_(col(Goal.id) == goal.id, col(Goal.sort_key).startswith(goal.sort_key + ".")),
+            )
+            .order_by(col(Goal.sort_key))
+        )
+        return list(rows)
+
+    async def page(self, instrument_id: uuid.UUID, where: GoalFilter, as_of: date, page: PageRequest) -> Page[Goal]:
+        statement = sa.select(Goal).where(col(Goal.instrument_id) == instrument_id)
+        if where.level is not None:
+            statement = statement.where(col(Goal.level) == where.level)
+        if where.responsible_key is not None:
+            statement = statement.where(col(Goal.responsible_key).contains(where.responsible_key, autoescape=True))
+        if where.status is not None:
+            statement = statement.where(_current_status_of_goal(as_of) == where.status)
+        if where.overdue is not None:
+            overdue = sa.and_(
+                col(Goal.level).in_(_MONITORED),
+                col(Goal.deadline) < as_of,
+                sa.func.coalesce(_current_status_of_goal(as_of), "").not_in(_CLOSED),
+            )
+            statement = statement.where(overdue if where.overdue else sa.not_(overdue))
+        return await keyset_page(self.session, statement, [col(Goal.sort_key)], page, lambda g: (g.sort_key,))
+
+    async def last_child_key(self, instrument_id: uuid.UUID, parent_id: uuid.UUID | None) -> str | None:
+        parent = col(Goal.parent_id) == parent_id if parent_id is not None else col(Goal.parent_id).is_(None)
+        return await self.session.scalar(
+            sa.select(sa.func.max(col(Goal.sort_key))).where(col(Goal.instrument_id) == instrument_id, parent)
+        )
+
+    async def add_all(self, goals: Sequence[Goal]) -> None:
+        self.session.add_all(goals)
+        await flush_unique(self.session)
+
+    async def save(self, goal: Goal) -> None:
+        goal.version += 1
+        goal.updated_at = utc_now()
+        await self.session.flush()
+
+    async def delete(self, goals: Sequence[Goal]) -> None:
+        """Deepest first, one by one, so each deletion is audited and none finds its row gone."""
+        for goal in sorted(goals, key=lambda g: g.sort_key, reverse=True):
+            await self.session.delete(goal)
+            await self.session.flush()
+
+    async def any_reported(self, goal_ids: Sequence[uuid.UUID]) -> bool:
+        return bool(await self.session.scalar(sa.select(sa.exists().where(col(StatusUpdate.goal_id).in_(goal_ids)))))
+
+    async def count(self, instrument_id: uuid.UUID) -> int:
+        found = await self.session.scalar(
+            sa.select(sa.func.count()).select_from(Goal).where(col(Goal.instrument_id) == instrument_id)
+        )
+        return found or 0
+
+    # Status updates
+
+    async def current_updates(
+        self, instrument_id: uuid.UUID, as_of: date, goal_ids: Sequence[uuid.UUID] | None = None
+    ) -> dict[uuid.UUID, StatusUpdate]:
+        """Each goal's latest effective entry as of `as_of`: its current status then."""
+        statement = (
+            sa.select(StatusUpdate)
+            .ext(distinct_on(col(StatusUpdate.goal_id)))
+            .where(col(StatusUpdate.instrument_id) == instrument_id, *_effective(as_of))
+            .order_by(col(StatusUpdate.goal_id), col(StatusUpdate.reported_on).desc(), col(StatusUpdate.id).desc())
+        )
+        if goal_ids is not None:
+            statement = statement.where(col(StatusUpdate.goal_id).in_(goal_ids))
+        return {row.goal_id: row for row in await self.session.scalars(statement)}
+
+    async def latest_achieved(self, instrument_id: uuid.UUID, as_of: date) -> dict[uuid.UUID, StatusUpdate]:
+        """Each goal's latest effective entry as of `as_of` that reports the indicator's value."""
+        statement = (
+            sa.select(StatusUpdate)
+            .ext(distinct_on(col(StatusUpdate.goal_id)))
+            .where(
+                col(StatusUpdate.instrument_id) == instrument_id,
+                col(StatusUpdate.achieved_value).is_not(None),
+                *_effective(as_of),
+            )
+            .order_by(col(StatusUpdate.goal_id), col(StatusUpdate.reported_on).desc(), col(StatusUpdate.id).desc())
+        )
+        return {row.goal_id: row for row in await self.session.scalars(statement)}
+
+    async def add_updates(self, updates: Sequence[StatusUpdate]) -> None:
+        """Entries are written once and never changed."""
+        await assign_identities(self.session, updates)
+        self.session.add_all(updates)
+        await flush_unique(self.session)
+
+    async def update(self, goal_id: uuid.UUID, update_id: int) -> StatusUpdate | None:
+        return await self.session.scalar(
+            sa.select(StatusUpdate).where(col(StatusUpdate.id) == update_id, col(StatusUpdate.goal_id) == goal_id)
+        )
+
+    async def correction_of(self, update_id: int) -> StatusUpdate | None:
+        return await self.session.scalar(sa.select(StatusUpdate).where(col(StatusUpdate.supersedes_id) == update_id))
+
+    async def updates_of_goal(self, goal_id: uuid.UUID) -> list[tuple[StatusUpdate, int | None]]:
+        """Every entry, oldest first, with the correction that superseded it (if any)."""
+        correction = aliased(StatusUpdate)
+        rows = await self.session.execute(
+            sa.select(StatusUpdate, col(correction.id))
+            .outerjoin(correction, col(correction.supersedes_id) == col(StatusUpdate.id))
+            .where(col(StatusUpdate.goal_id) == goal_id)
+            .order_by(col(StatusUpdate.reported_on), col(StatusUpdate.id))
+        )
+        return [(row[0], row[1]) for row in rows]
+
+    async def updates_page(
+        self, instrument_id: uuid.UUID, since: datetime | None, page: PageRequest
+    ) -> Page[StatusUpdate]:
+        statement = sa.select(StatusUpdate).where(col(StatusUpdate.instrument_id) == instrument_id)
+        if since is not None:
+            statement = statement.where(col(StatusUpdate.recorded_at) >= since)
+        return await keyset_page(self.session, statement, [col(StatusUpdate.id)], page, lambda u: (u.id,))
+
+    async def corrections(self, update_ids: Sequence[int]) -> dict[int, int]:
+        """The correction superseding each of these entries, where one does."""
+        if not update_ids:
+            return {}
+        rows = await self.session.execute(
+            sa.select(col(StatusUpdate.supersedes_id), col(StatusUpdate.id)).where(
+                col(StatusUpdate.supersedes_id).in_(update_ids)
+            )
+        )
+        return {superseded: correction for superseded, correction in rows if superseded and correction}
+
+    # Monitoring rounds
+
+    async def add_round(self, round_: MonitoringRound) -> None:
+        self.session.add(round_)
+        await self.session.flush()
+
+    async def rounds(self, instrument_id: uuid.UUID) -> list[MonitoringRound]:
+        rows = await self.session.scalars(
+            sa.select(MonitoringRound)
+            .where(col(MonitoringRound.instrument_id) == instrument_id)
+            .order_by(col(MonitoringRound.held_on), col(MonitoringRound.created_at))
+        )
+        return list(rows)
+
+    async def round(self, principal: Principal, round_id: uuid.UUID) -> tuple[MonitoringRound, Instrument] | None:
+        row = (
+            await self.session.execute(
+                sa.select(MonitoringRound, Instrument)
+                .join(Instrument, col(Instrument.id) == col(MonitoringRound.instrument_id))
+                .where(col(MonitoringRound.id) == round_id, visible_instruments(principal))
+            )
+        ).first()
+        return (row[0], row[1]) if row else None
+
+    async def round_of(self, instrument_id: uuid.UUID, round_id: uuid.UUID) -> MonitoringRound | None:
+        return await self.session.scalar(
+            sa.select(MonitoringRound).where(
+                col(MonitoringRound.id) == round_id, col(MonitoringRound.instrument_id) == instrument_id
+            )
+        )
