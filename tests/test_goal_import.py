@@ -703,3 +703,38 @@ async def test_text_that_looks_like_a_formula_stays_text_in_xlsx(
     sheet = load_workbook(io.BytesIO(exported.content)).worksheets[0]
     cell = sheet.cell(row=2, column=7)
     assert (cell.value, cell.data_type) == (formula_like, "s")
+
+
+async def test_control_characters_never_break_an_xlsx_export(
+    client: httpx.AsyncClient, accounts: dict[str, Account]
+) -> None:
+    ses = accounts["ses"]
+    instrument = await new_instrument(client, ses)
+    await client.post(
+        f"/api/v1/instruments/{instrument['id']}/goals",
+        json={"level": "meta", "description": "Meta\u000bcom tabulação vertical"},
+        headers=ses.headers,
+    )
+    exported = await client.get(
+        f"/api/v1/instruments/{instrument['id']}/goals/export", params={"format": "xlsx"}, headers=ses.headers
+    )
+    assert exported.status_code == 200
+    assert load_workbook(io.BytesIO(exported.content)).worksheets[0].cell(row=2, column=7).value == (
+        "Metacom tabulação vertical"
+    )
+
+
+async def test_import_matches_nodes_made_through_the_api_spacing_aside(
+    client: httpx.AsyncClient, accounts: dict[str, Account]
+) -> None:
+    ses = accounts["ses"]
+    instrument = await new_instrument(client, ses)
+    created = await client.post(
+        f"/api/v1/instruments/{instrument['id']}/goals",
+        json={"level": "area", "description": "PLANEJAMENTO  E\nGESTÃO"},
+        headers=ses.headers,
+    )
+    assert created.status_code == 201
+    report = (await upload(client, ses, instrument, matriz_csv(ROWS[:1]))).json()
+    assert report["goals_created"] == 6  # problema … meta under the existing área
+    assert [node["description"] for node in await tree(client, ses, instrument)] == ["PLANEJAMENTO  E\nGESTÃO"]

@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+import zipfile
 from datetime import date, datetime
 from typing import Any
 
@@ -835,3 +836,26 @@ def test_a_unit_longer_than_the_column_is_a_cell_error() -> None:
     row = ["D", "O", "M", "I", "x" * 61, "1", "2021", "2"]
     parsed = parse_matrix(csv_bytes([header, row]), Structure.DGMP)
     assert [(e.line, e.field) for e in parsed.errors] == [(2, "UNIDADE")]
+
+
+def test_a_month_written_out_in_a_date_cell_is_month_precision() -> None:
+    row = [*[""] * 6, "M", datetime(2018, 12, 1), "DIPLAN"]
+    content = xlsx_bytes([MATRIZ_HEADER, row], {(2, 8): 'mmmm" de "yyyy'})
+    [parsed] = parse_matrix(content, Structure.MATRIZ).rows
+    assert (parsed.meta.deadline, parsed.meta.month_precision) == (date(2018, 12, 31), True)
+
+
+def test_a_matrix_does_not_read_indicator_columns_and_says_so() -> None:
+    parsed = parse_matrix(
+        csv_bytes([[*MATRIZ_HEADER, "INDICADOR"], [*[""] * 6, "M", "12/2018", "R", "Cobertura"]]), Structure.MATRIZ
+    )
+    assert parsed.rows[0].meta.indicator_name is None
+    assert [(w.field, "matriz layout" in w.reason) for w in parsed.warnings if w.line == 1] == [("INDICADOR", True)]
+
+
+def test_a_damaged_workbook_is_unsupported() -> None:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        archive.writestr("[Content_Types].xml", "<Types><unclosed>")
+    with pytest.raises(UnsupportedFile):
+        parse_matrix(out.getvalue(), Structure.MATRIZ)

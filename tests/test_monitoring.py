@@ -190,25 +190,24 @@ async def test_a_correction_supersedes_its_entry_once(client: httpx.AsyncClient,
     wrong = await _entry(client, gestor, meta["id"], status="concluida", reported_on="2024-05-01", percent_complete=100)
     assert (await _goal(client, gestor, meta["id"]))["status"] == "concluida"
 
-    # The correction is reported on an earlier day, yet the entry it replaces no longer counts.
+    # A correction reports on the day of the entry it corrects: another day is refused.
+    moved = await _report(
+        client, gestor, meta["id"], status="em_andamento", reported_on="2024-04-20", supersedes=wrong["id"]
+    )
+    _problem(moved, 422, "invalid_correction")
     correction = await _entry(
-        client,
-        gestor,
-        meta["id"],
-        status="em_andamento",
-        reported_on="2024-04-20",
-        percent_complete=60,
-        supersedes=wrong["id"],
+        client, gestor, meta["id"], status="em_andamento", percent_complete=60, supersedes=wrong["id"]
     )
     assert (correction["supersedes"], correction["superseded_by"]) == (wrong["id"], None)
+    assert correction["reported_on"] == "2024-05-01"
     current = await _goal(client, gestor, meta["id"])
     assert (current["status"], current["current_status"]["id"]) == ("em_andamento", correction["id"])
     assert current["current_status"]["percent_complete"] == 60.0
 
     history = await _history(client, gestor, meta["id"])
     assert [(e["id"], e["status"], e["supersedes"], e["superseded_by"]) for e in history] == [
-        (correction["id"], "em_andamento", wrong["id"], None),
         (wrong["id"], "concluida", None, correction["id"]),  # the original is kept, marked
+        (correction["id"], "em_andamento", wrong["id"], None),
     ]
 
     again = await _report(client, gestor, meta["id"], status="parada", reported_on="2024-04-21", supersedes=wrong["id"])
@@ -225,10 +224,35 @@ async def test_a_correction_supersedes_its_entry_once(client: httpx.AsyncClient,
     assert await _history(client, gestor, meta["id"]) == history
     assert [e["id"] for e in await _history(client, gestor, other["id"])] == [elsewhere["id"]]
     # A correction of the correction is allowed: the chain goes on.
-    final = await _entry(
-        client, gestor, meta["id"], status="parada", reported_on="2024-04-20", supersedes=correction["id"]
-    )
+    final = await _entry(client, gestor, meta["id"], status="parada", supersedes=correction["id"])
     assert (await _goal(client, gestor, meta["id"]))["current_status"]["id"] == final["id"]
+
+
+async def test_correcting_an_old_entry_changes_only_what_it_corrected(
+    client: httpx.AsyncClient, accounts: dict[str, Account]
+) -> None:
+    gestor = accounts["gestor"]
+    [meta] = await _metas(client, gestor, await _pms(client, gestor), _meta("Meta"))
+    first = await _entry(client, gestor, meta["id"], status="em_andamento", reported_on="2024-01-10")
+    await _entry(client, gestor, meta["id"], status="concluida", reported_on="2024-03-01")
+    await _entry(client, gestor, meta["id"], status="parada", supersedes=first["id"])
+
+    async def status_on(day: str) -> str | None:
+        goal = await client.get(f"/api/v1/goals/{meta['id']}", params={"as_of": day}, headers=gestor.headers)
+        return goal.json()["status"]
+
+    assert await status_on("2024-01-05") is None
+    assert await status_on("2024-02-01") == "parada"  # what January's report now says
+    assert await status_on("2024-06-01") == "concluida"  # the later report still stands
+
+
+async def test_a_correction_naming_an_impossible_entry_is_422(
+    client: httpx.AsyncClient, accounts: dict[str, Account]
+) -> None:
+    gestor = accounts["gestor"]
+    [meta] = await _metas(client, gestor, await _pms(client, gestor), _meta("Meta"))
+    response = await _report(client, gestor, meta["id"], status="parada", supersedes=2**70)
+    _problem(response, 422, "invalid_input")
 
 
 async def test_entries_are_never_changed_in_the_database(
@@ -720,3 +744,15 @@ async def test_status_updates_and_rounds_leave_audit_events(
         403,
         "forbidden",
     )
+
+
+async def test_since_at_the_edge_of_time_is_no_error(client: httpx.AsyncClient, accounts: dict[str, Account]) -> None:
+    gestor = accounts["gestor"]
+    plan = await _pms(client, gestor)
+    [meta] = await _metas(client, gestor, plan, _meta("Meta"))
+    await _entry(client, gestor, meta["id"], status="em_andamento")
+    url = f"/api/v1/instruments/{plan['id']}/status-updates"
+    for since, count in (("0001-01-01T00:00:00+01:00", 1), ("9999-12-31T23:59:59-01:00", 0)):
+        response = await client.get(url, params={"since": since}, headers=gestor.headers)
+        assert response.status_code == 200, response.text
+        assert len(response.json()["items"]) == count

@@ -10,6 +10,7 @@ from typing import Any
 from fastapi.responses import Response
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from app.core.text import decimal_comma
 
@@ -45,9 +46,13 @@ def xlsx_response(header: Sequence[str], rows: Sequence[Sequence[Cell]], filenam
 
 
 def _text_cell(worksheet: Any, value: Cell) -> Any:
-    """Text stays text: a description starting with "=" is not a formula for Excel to run."""
-    if isinstance(value, str) and value.startswith("="):
-        cell = WriteOnlyCell(worksheet, value=value)
+    """Text stays text: a description starting with "=" is not a formula for Excel to run, and
+    control characters a workbook cannot hold are left out."""
+    if not isinstance(value, str):
+        return value
+    text: str = ILLEGAL_CHARACTERS_RE.sub("", value)
+    if text.startswith("="):
+        cell = WriteOnlyCell(worksheet, value=text)
         cell.data_type = "s"
         return cell
-    return value
+    return text

@@ -10,7 +10,6 @@ from __future__ import annotations
 import csv
 import io
 import re
-import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -106,7 +105,7 @@ EXPORT_COLUMNS: dict[Structure, tuple[str, ...]] = {
     Structure.DGMP: (*_INDICATOR_COLUMNS, "years", "prazo", "responsavel", "status", *UPDATE_COLUMNS),
 }
 _MAX_LENGTH = {"unidade": 60}
-_YEAR_HEADER = re.compile(r"^(?:meta )?((?:19|20)\d\d)$")
+_YEAR_HEADER = re.compile(r"^(?:meta )?((?:19|20)\d\d|2100)$")
 
 
 def column_key(header: str) -> str:
@@ -202,7 +201,9 @@ def _cell_text(value: object, number_format: str) -> str:
         return ""
     if isinstance(value, datetime | date):
         day = value.date() if isinstance(value, datetime) else value
-        return day.strftime("%d/%m/%Y" if "d" in number_format.lower() else "%m/%Y")
+        # `mmmm" de "yyyy` shows no day: only a `d` outside quoted literals does.
+        shown = re.sub(r'"[^"]*"|\\.', "", number_format.lower())
+        return day.strftime("%d/%m/%Y" if "d" in shown else "%m/%Y")
     if isinstance(value, int | float):
         # 0.07 shown as 7% is 7.000000000000001 once multiplied: round the float noise away.
         return decimal_comma(round(value * 100, 9) if "%" in number_format else float(value))
@@ -210,14 +211,23 @@ def _cell_text(value: object, number_format: str) -> str:
 
 
 def _xlsx_lines(content: bytes) -> Iterator[tuple[int, list[str]]]:
+    # openpyxl fails in many ways on a damaged or hostile zip (bad XML, missing parts, odd
+    # types); whichever it is, for the person uploading it the file is not a readable workbook.
     try:
         workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+    except Exception as exc:
         raise UnsupportedFile("the file looks like XLSX but cannot be read as a workbook") from exc
     try:
-        sheet = workbook.worksheets[0]
-        for number, row in enumerate(sheet.iter_rows(), start=1):
-            yield number, [_cell_text(cell.value, getattr(cell, "number_format", "") or "") for cell in row]
+        rows = enumerate(workbook.worksheets[0].iter_rows(), start=1)
+        while True:
+            try:
+                number, row = next(rows)
+                cells = [_cell_text(cell.value, getattr(cell, "number_format", "") or "") for cell in row]
+            except StopIteration:
+                return
+            except Exception as exc:
+                raise UnsupportedFile("the workbook is damaged: its first sheet cannot be read") from exc
+            yield number, cells
     finally:
         workbook.close()
 
@@ -276,10 +286,11 @@ def _find_header(
                 years[int(year[1])] = index
             elif key in columns or not key:
                 continue
-            elif key in level_keys or key in HEADERS:
+            elif key in level_keys or key in EXPORT_COLUMNS[structure]:
                 columns[key] = index
             else:
-                parsed.warnings.append(LineProblem(FILE, line, "this column is not read", field=cells[index].strip()))
+                reason = f"this column is not read in the {structure} layout"
+                parsed.warnings.append(LineProblem(FILE, line, reason, field=cells[index].strip()))
         missing = [_header_of(key) for key in required if key not in columns]
         if missing:
             parsed.errors.append(

@@ -171,7 +171,8 @@ class GoalMatrixService:
         self, instrument: Instrument, parsed: ParsedMatrix, day: date, principal: Principal, report: MatrixReport
     ) -> _Plan:
         tree = await self.goals.tree(instrument.id)
-        nodes = {(goal.parent_id, goal.level, goal.description): goal for goal in tree}
+        # Matched as parse_matrix reads cells: spacing aside.
+        nodes = {(goal.parent_id, goal.level, " ".join(goal.description.split())): goal for goal in tree}
         last_position: dict[uuid.UUID | None, int] = {}
         for goal in tree:
             last_position[goal.parent_id] = max(last_position.get(goal.parent_id, 0), _position(goal.sort_key))

@@ -15,7 +15,7 @@ from app.core.errors import Conflict, InvalidInput, NotFound
 from app.core.pagination import Page, PageRequest
 from app.core.principal import Principal
 from app.core.text import search_key
-from app.domain.access import INSTRUMENT_WRITES
+from app.domain.access import INSTRUMENT_WRITES, WritePolicy
 from app.domain.goal_rules import (
     MONITORED,
     GoalStatus,
@@ -276,13 +276,21 @@ class GoalService:
     async def writable(
         self, principal: Principal, goal_id: uuid.UUID, expected_version: int | None = None
     ) -> tuple[Goal, Instrument]:
-        """The goal, if the caller writes its instrument (which is locked, so writes to one tree
-        run one at a time); 404, 403 and 412 as for instruments."""
-        INSTRUMENT_WRITES.require(principal)
-        goal, instrument = await self.visible(principal, goal_id)
-        instrument = await self.instruments.writable(principal, instrument.id)
+        """The goal, if the caller writes its instrument; 404, 403 and 412 as for instruments."""
+        goal, instrument = await self.locked(principal, goal_id, INSTRUMENT_WRITES)
         check_version(goal.version, expected_version)
         return goal, instrument
+
+    async def locked(self, principal: Principal, goal_id: uuid.UUID, policy: WritePolicy) -> tuple[Goal, Instrument]:
+        """The goal, read again once its instrument is locked: writes to one tree run one at a
+        time, and each sees the version (or the deletion) the one before it committed."""
+        policy.require(principal)  # before the lookup: a role that may never write gets 403, not 404
+        _, instrument = await self.visible(principal, goal_id)
+        instrument = await self.instruments.writable(principal, instrument.id, policy=policy)
+        found = await self.goals.get(principal, goal_id, fresh=True)
+        if found is None:
+            raise NotFound(f"no goal {goal_id}")
+        return found[0], instrument
 
     async def _check_users(self, user_ids: set[uuid.UUID | None]) -> None:
         for user_id in user_ids - {None}:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
@@ -53,7 +53,9 @@ class StatusUpdateCreate(BaseModel):
     next_steps: Text | None = Field(default=None, description="Ponto de atuação.")
     partial_product: Text | None = None
     responsible: Text | None = None
-    supersedes: int | None = Field(default=None, description="The entry this one corrects (an id of this goal).")
+    supersedes: Annotated[int, Field(ge=1, lt=2**63)] | None = Field(
+        default=None, description="The entry this one corrects (an id of this goal's); it takes that entry's day."
+    )
 
 
 class RoundCreate(BaseModel):
@@ -75,6 +77,7 @@ class Entry:
 @dataclass(frozen=True)
 class IndicatorResult:
     goal: Goal
+    polarity: Polarity  # higher is better unless the meta says otherwise
     reported_on: date
     result: Achievement
 
@@ -97,6 +100,17 @@ class RoundReport:
     instrument: Instrument
     tree: list[GoalNode]
     rows: list[ExportRow]  # the same, one row per meta, for the spreadsheet
+
+
+def utc_instant(moment: datetime | None) -> datetime | None:
+    """The moment in UTC (naive means UTC); one beyond what UTC dates can hold is clamped."""
+    if moment is None:
+        return None
+    aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+    try:
+        return aware.astimezone(UTC)
+    except OverflowError:
+        return (datetime.min if moment.year == 1 else datetime.max).replace(tzinfo=UTC)
 
 
 def target_for(goal: Goal, year: int) -> float | None:
@@ -127,7 +141,7 @@ def progress_of(
         if entry is not None and entry.achieved_value is not None and target is not None:
             polarity = Polarity(goal.polarity or Polarity.HIGHER)
             result = achievement(target, entry.achieved_value, polarity)
-            indicators.append(IndicatorResult(goal, entry.reported_on, result))
+            indicators.append(IndicatorResult(goal, polarity, entry.reported_on, result))
     return Progress(
         instrument=instrument,
         as_of=as_of,
@@ -149,36 +163,44 @@ class MonitoringService:
     async def report(self, principal: Principal, goal_id: uuid.UUID, data: StatusUpdateCreate) -> Entry:
         """A new entry on a meta or ação, by its instrument's writers (or, on a regional plan,
         an apoiador of the region). A correction names the entry it supersedes."""
-        STATUS_REPORTS.require(principal)
-        goal, instrument = await self.goal_service.visible(principal, goal_id)
-        instrument = await self.instruments.writable(principal, instrument.id, policy=STATUS_REPORTS)
+        goal, instrument = await self.goal_service.locked(principal, goal_id, STATUS_REPORTS)
         if goal.level not in MONITORED:
             raise InvalidInput(f"a {goal.level} is not reported on: its metas and ações are", code="not_monitored")
-        reported_on = data.reported_on
-        if data.round_id is not None:
-            round_ = await self.goals.round_of(instrument.id, data.round_id)
+        reported_on, round_id = data.reported_on, data.round_id
+        if data.supersedes is not None:
+            corrected = await self._correctable(goal, data.supersedes)
+            if reported_on not in (None, corrected.reported_on):
+                raise InvalidInput(
+                    f"a correction reports on the day of the entry it corrects ({corrected.reported_on})",
+                    code="invalid_correction",
+                )
+            reported_on, round_id = corrected.reported_on, round_id or corrected.round_id
+        if round_id is not None:
+            round_ = await self.goals.round_of(instrument.id, round_id)
             if round_ is None:
-                raise InvalidInput(f"no round {data.round_id} for this instrument", code="unknown_round")
+                raise InvalidInput(f"no round {round_id} for this instrument", code="unknown_round")
             reported_on = reported_on or round_.held_on
         reported_on = reported_on or utc_now().date()
         if reported_on > utc_now().date():
             raise InvalidInput(f"{reported_on} is in the future", code="invalid_date")
-        if data.supersedes is not None:
-            await self._check_correction(goal, data.supersedes)
         update = StatusUpdate(
             goal_id=goal.id,
             instrument_id=instrument.id,
             uf=instrument.uf,
             reported_on=reported_on,
+            round_id=round_id,
             author_id=principal.user_id,
             supersedes_id=data.supersedes,
-            **data.model_dump(exclude={"reported_on", "supersedes"}),
+            **data.model_dump(exclude={"reported_on", "round_id", "supersedes"}),
         )
         await self.goals.add_updates([update])
         return Entry(update)
 
-    async def _check_correction(self, goal: Goal, supersedes: int) -> None:
-        if await self.goals.update(goal.id, supersedes) is None:
+    async def _correctable(self, goal: Goal, supersedes: int) -> StatusUpdate:
+        """The entry a correction names: one of this goal's, not corrected yet. The correction
+        takes its day, so that what was current on any date changes only by what it corrects."""
+        corrected = await self.goals.entry(goal.id, supersedes)
+        if corrected is None:
             raise InvalidInput(f"no entry {supersedes} on this goal", code="unknown_entry")
         correction = await self.goals.correction_of(supersedes)
         if correction is not None:
@@ -187,6 +209,7 @@ class MonitoringService:
                 code="already_superseded",
                 correction_id=correction.id,
             )
+        return corrected
 
     async def history(self, principal: Principal, goal_id: uuid.UUID) -> list[Entry]:
         goal, _ = await self.goal_service.visible(principal, goal_id)
@@ -197,7 +220,7 @@ class MonitoringService:
     ) -> Page[Entry]:
         """Every entry on the instrument's tree in the order recorded (for clients that sync)."""
         instrument = await self.instruments.visible(principal, instrument_id)
-        found = await self.goals.updates_page(instrument.id, since, page)
+        found = await self.goals.updates_page(instrument.id, utc_instant(since), page)
         corrections = await self.goals.corrections([u.id for u in found.items if u.id is not None])
         return found.map(lambda update: Entry(update, corrections.get(update.id or 0)))
 
@@ -208,7 +231,7 @@ class MonitoringService:
             instrument,
             await self.goals.tree(instrument.id),
             await self.goals.current_updates(instrument.id, day),
-            await self.goals.latest_achieved(instrument.id, day),
+            await self.goals.current_updates(instrument.id, day, with_value=True),
             day,
         )
 

@@ -25,6 +25,7 @@ from app.repositories.scoping import visible_instruments
 from app.repositories.tables import Goal, Instrument, MonitoringRound, StatusUpdate, utc_now
 
 SORT_KEY_DIGITS = 5  # sibling positions 00001…99999, so text order is tree order
+# Mirrors of app.domain.goal_rules.CLOSED and MONITORED, for the overdue filter in SQL.
 _CLOSED = ("concluida", "cancelada")
 _MONITORED = ("meta", "acao")
 
@@ -68,15 +69,16 @@ class GoalRepository:
         self.session = session
 
     async def get(
-        self, principal: Principal, goal_id: uuid.UUID, *, for_update: bool = False
+        self, principal: Principal, goal_id: uuid.UUID, *, fresh: bool = False
     ) -> tuple[Goal, Instrument] | None:
+        """`fresh` reads the row again even if this unit of work has it (after taking a lock)."""
         statement = (
             sa.select(Goal, Instrument)
             .join(Instrument, col(Instrument.id) == col(Goal.instrument_id))
             .where(col(Goal.id) == goal_id, visible_instruments(principal))
         )
-        if for_update:
-            statement = statement.with_for_update(of=Goal)
+        if fresh:
+            statement = statement.execution_options(populate_existing=True)
         row = (await self.session.execute(statement)).first()
         return (row[0], row[1]) if row else None
 
@@ -148,9 +150,15 @@ class GoalRepository:
     # Status updates
 
     async def current_updates(
-        self, instrument_id: uuid.UUID, as_of: date, goal_ids: Sequence[uuid.UUID] | None = None
+        self,
+        instrument_id: uuid.UUID,
+        as_of: date,
+        goal_ids: Sequence[uuid.UUID] | None = None,
+        *,
+        with_value: bool = False,
     ) -> dict[uuid.UUID, StatusUpdate]:
-        """Each goal's latest effective entry as of `as_of`: its current status then."""
+        """Each goal's latest effective entry as of `as_of`: its current status then. With
+        `with_value`, the latest one that reports the indicator's achieved value."""
         statement = (
             sa.select(StatusUpdate)
             .ext(distinct_on(col(StatusUpdate.goal_id)))
@@ -159,20 +167,8 @@ class GoalRepository:
         )
         if goal_ids is not None:
             statement = statement.where(col(StatusUpdate.goal_id).in_(goal_ids))
-        return {row.goal_id: row for row in await self.session.scalars(statement)}
-
-    async def latest_achieved(self, instrument_id: uuid.UUID, as_of: date) -> dict[uuid.UUID, StatusUpdate]:
-        """Each goal's latest effective entry as of `as_of` that reports the indicator's value."""
-        statement = (
-            sa.select(StatusUpdate)
-            .ext(distinct_on(col(StatusUpdate.goal_id)))
-            .where(
-                col(StatusUpdate.instrument_id) == instrument_id,
-                col(StatusUpdate.achieved_value).is_not(None),
-                *_effective(as_of),
-            )
-            .order_by(col(StatusUpdate.goal_id), col(StatusUpdate.reported_on).desc(), col(StatusUpdate.id).desc())
-        )
+        if with_value:
+            statement = statement.where(col(StatusUpdate.achieved_value).is_not(None))
         return {row.goal_id: row for row in await self.session.scalars(statement)}
 
     async def add_updates(self, updates: Sequence[StatusUpdate]) -> None:
@@ -181,7 +177,7 @@ class GoalRepository:
         self.session.add_all(updates)
         await flush_unique(self.session)
 
-    async def update(self, goal_id: uuid.UUID, update_id: int) -> StatusUpdate | None:
+    async def entry(self, goal_id: uuid.UUID, update_id: int) -> StatusUpdate | None:
         return await self.session.scalar(
             sa.select(StatusUpdate).where(col(StatusUpdate.id) == update_id, col(StatusUpdate.goal_id) == goal_id)
         )

@@ -387,7 +387,7 @@ def progress_out(progress: Progress) -> ProgressOut:
                 goal_id=item.goal.id,
                 description=item.goal.description,
                 indicator_name=item.goal.indicator_name,
-                polarity=Polarity(item.goal.polarity or Polarity.HIGHER),
+                polarity=item.polarity,
                 target=item.result.target,
                 achieved=item.result.achieved,
                 reported_on=item.reported_on,
