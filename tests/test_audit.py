@@ -97,3 +97,13 @@ async def test_the_trail_is_append_only(
 async def test_only_admins_read_the_trail(client: httpx.AsyncClient, accounts: dict[str, Account]) -> None:
     assert (await client.get("/api/v1/audit-events", headers=accounts["auditor"].headers)).status_code == 403
     assert (await client.get("/api/v1/audit-events")).status_code == 401
+
+
+async def test_since_and_until_at_the_edges_of_the_calendar(
+    client: httpx.AsyncClient, accounts: dict[str, Account]
+) -> None:
+    admin = accounts["admin"]
+    params = {"since": "0001-01-01T00:00:00+01:00", "until": "9999-12-31T23:59:59-01:00", "entity": "user"}
+    response = await client.get("/api/v1/audit-events", params=params, headers=admin.headers)
+    assert response.status_code == 200, response.text
+    assert response.json()["items"]  # the accounts of this test were all created in between

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from app.core.pagination import Page, PageRequest
 from app.core.principal import Principal
+from app.core.time import utc_instant
 from app.domain.access import require_admin
 from app.repositories import Repositories
 from app.repositories.tables import AuditEvent
@@ -28,4 +29,11 @@ class AuditService:
         until: datetime | None = None,
     ) -> Page[AuditEvent]:
         require_admin(principal)
-        return await self.audit.page(page, entity=entity, entity_id=entity_id, actor_id=actor, since=since, until=until)
+        return await self.audit.page(
+            page,
+            entity=entity,
+            entity_id=entity_id,
+            actor_id=actor,
+            since=utc_instant(since),
+            until=utc_instant(until),
+        )

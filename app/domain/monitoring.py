@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from app.core.errors import Conflict, InvalidInput, NotFound
 from app.core.pagination import Page, PageRequest
 from app.core.principal import Principal
+from app.core.time import utc_instant
 from app.domain.access import STATUS_REPORTS
 from app.domain.goal_files import ExportRow
 from app.domain.goal_matrices import export_rows
@@ -100,17 +101,6 @@ class RoundReport:
     instrument: Instrument
     tree: list[GoalNode]
     rows: list[ExportRow]  # the same, one row per meta, for the spreadsheet
-
-
-def utc_instant(moment: datetime | None) -> datetime | None:
-    """The moment in UTC (naive means UTC); one beyond what UTC dates can hold is clamped."""
-    if moment is None:
-        return None
-    aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-    try:
-        return aware.astimezone(UTC)
-    except OverflowError:
-        return (datetime.min if moment.year == 1 else datetime.max).replace(tzinfo=UTC)
 
 
 def target_for(goal: Goal, year: int) -> float | None:
