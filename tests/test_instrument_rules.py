@@ -30,6 +30,7 @@ from app.domain.instrument_rules import (
     milestone,
     period_of,
     plan_start_covering,
+    shows_sent,
     situation,
 )
 
@@ -249,3 +250,14 @@ def test_every_state_is_reachable_and_decisions_come_from_the_council(kind: Kind
         assert all(
             target in SENT or target in (Status.EM_ELABORACAO,) for s in SENT & set(machine) for target in machine[s]
         )
+
+
+@pytest.mark.parametrize("kind", list(Kind))
+def test_a_status_past_the_council_shows_it_was_sent_except_for_an_owner_approved_plan(kind: Kind) -> None:
+    for status in Status:
+        assert shows_sent(kind, status) == (kind is not Kind.PLANO_ACAO and status in SENT)
+    # so for a council kind the history's sent date is the day it entered em_analise_conselho:
+    # every way into those statuses from outside them goes through it
+    entries = {target for source, moves in TRANSITIONS[kind].items() if source not in SENT for target in moves}
+    if kind is not Kind.PLANO_ACAO:
+        assert entries & SENT == {Status.EM_ANALISE_CONSELHO}

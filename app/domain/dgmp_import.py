@@ -15,13 +15,13 @@ from app.core.principal import Principal
 from app.core.text import search_key
 from app.domain.access import manages_uf, require_territory_manager
 from app.domain.dgmp_files import DgmpLine, ParsedDgmp
-from app.domain.instrument_rules import APPROVED, SENT, period_of
-from app.domain.instruments import InstrumentService, refresh_deadline, refresh_milestone
+from app.domain.instrument_rules import period_of
+from app.domain.instruments import InstrumentService, refresh_deadline
 from app.domain.territory import normalize_uf
 from app.domain.territory_files import LineProblem
 from app.domain.territory_import import ImportRejected
 from app.repositories import Repositories
-from app.repositories.tables import Instrument, InstrumentEvent, Municipality, utc_now
+from app.repositories.tables import Instrument, Municipality, utc_now
 
 
 @dataclass
@@ -111,25 +111,13 @@ class DgmpImportService:
             )
             refresh_deadline(row, await self.instruments.calendar_of("municipality", municipality.code))
             await records.add(row)
+        row.dgmp_label = line.label
         if row.status != line.status:
-            await records.add_record(
-                InstrumentEvent(
-                    instrument_id=row.id,
-                    uf=row.uf,
-                    from_status=row.status,
-                    to_status=line.status,
-                    occurred_on=day,
-                    comment=f"Situação no DGMP: {line.label}",
-                    actor_id=principal.user_id,
-                )
+            await self.instruments.record_status(
+                row, line.status, day, f"Situação no DGMP: {line.label}", principal.user_id
             )
-        row.status, row.dgmp_label = line.status, line.label
-        if line.status in SENT and row.sent_to_council_on is None:
-            row.sent_to_council_on = day
-        if line.status in APPROVED and row.approved_on is None:
-            row.approved_on = day
-        refresh_milestone(row)
-        await records.save(row)
+        else:
+            await records.save(row)
 
 
 def _match(line: DgmpLine, municipalities: list[Municipality]) -> Municipality | None:

@@ -74,6 +74,13 @@ SENT = frozenset(
     }
 )
 
+
+def shows_sent(kind: Kind, status: Status) -> bool:
+    """Whether reaching `status` means the instrument went to the council; a plano de ação is
+    approved by its owner and never goes."""
+    return kind is not Kind.PLANO_ACAO and status in SENT
+
+
 _S = Status
 _COUNCIL_DECIDES: dict[Status, frozenset[Status]] = {
     _S.NAO_INICIADO: frozenset({_S.EM_ELABORACAO}),

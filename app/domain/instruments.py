@@ -31,6 +31,7 @@ from app.domain.instrument_rules import (
     deadline,
     milestone,
     period_of,
+    shows_sent,
     situation,
 )
 from app.domain.territory import normalize_uf
@@ -280,7 +281,8 @@ class InstrumentService:
     async def record_status(
         self, instrument: Instrument, target: Status, on: date, comment: str | None, actor: uuid.UUID | None
     ) -> None:
-        """Change the status, keep the milestone dates, and write the history entry."""
+        """Change the status, keep the milestone dates, and write the history entry. A status
+        implies the dates of the steps before it (DGMP reports statuses, not the steps)."""
         await self.instruments.add_record(
             InstrumentEvent(
                 instrument_id=instrument.id,
@@ -293,7 +295,7 @@ class InstrumentService:
             )
         )
         instrument.status = target
-        if target is Status.EM_ANALISE_CONSELHO and instrument.sent_to_council_on is None:
+        if shows_sent(Kind(instrument.kind), target) and instrument.sent_to_council_on is None:
             instrument.sent_to_council_on = on
         if target in APPROVED and instrument.approved_on is None:
             instrument.approved_on = on
