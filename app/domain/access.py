@@ -112,12 +112,6 @@ class Owner:
 _INSTRUMENT_WRITERS = frozenset({Role.ADMIN, Role.GESTOR, Role.SES, Role.COSEMS, Role.CONASEMS})
 
 
-def require_instrument_writer(principal: Principal) -> None:
-    """Roles that never write instruments (apoiador, conselho, auditor) are refused outright;
-    a conselho records deliberations instead."""
-    INSTRUMENT_WRITES.require(principal)
-
-
 def _own_ente(principal: Principal, owner: Owner) -> bool:
     """Whether the owner is the one municipality, or the one state, the caller is bound to."""
     if principal.municipality_code is not None:
@@ -163,6 +157,8 @@ class WritePolicy:
             raise Forbidden(f"role {principal.role} does not {self.action}")
 
 
+# Roles that never write instruments (apoiador, conselho, auditor) are refused outright; a
+# conselho records deliberations instead.
 INSTRUMENT_WRITES = WritePolicy("write instruments", _INSTRUMENT_WRITERS, writes_for)
 STATUS_REPORTS = WritePolicy("report on metas", _INSTRUMENT_WRITERS | {Role.APOIADOR}, reports_status_for)
 

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from app.core.errors import Forbidden
 from app.core.principal import Principal
-from app.domain.access import require_instrument_writer, writes_for
+from app.domain.access import INSTRUMENT_WRITES
 from app.domain.instrument_rules import DEFAULT_CALENDAR, Kind, MonthDay
 from app.domain.instruments import InstrumentService, calendar_from, refresh_deadline
 from app.domain.users import check_version
@@ -69,9 +69,9 @@ class CalendarService:
     async def put(
         self, principal: Principal, owner_type: EnteType, code: str, data: CalendarUpdate, expected_version: int | None
     ) -> CalendarView:
-        require_instrument_writer(principal)
+        INSTRUMENT_WRITES.require(principal)
         owner = await self.instruments.owner(owner_type, code)
-        if not writes_for(principal, owner):
+        if not INSTRUMENT_WRITES.allows(principal, owner):
             raise Forbidden(f"the calendar of {owner.owner_type} {owner.owner_code} is outside what you write")
         calendar = calendar_from(data.ldo_bill_due, data.plan_due)  # refuses days no month has
         row = await self.records.calendar(owner.owner_type, owner.owner_code, for_update=True)

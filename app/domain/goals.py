@@ -17,6 +17,7 @@ from app.core.principal import Principal
 from app.core.text import search_key
 from app.domain.access import INSTRUMENT_WRITES, WritePolicy
 from app.domain.goal_rules import (
+    CLOSED,
     MONITORED,
     GoalStatus,
     Level,
@@ -30,7 +31,7 @@ from app.domain.goal_rules import (
 from app.domain.instruments import InstrumentService, Text
 from app.domain.users import check_version
 from app.repositories import Repositories
-from app.repositories.goals import GoalFilter, sibling_key
+from app.repositories.goals import GoalFilter, Overdue, sibling_key
 from app.repositories.tables import Goal, Instrument, StatusUpdate, utc_now
 
 Value = Annotated[float, Field(allow_inf_nan=False)]
@@ -195,7 +196,12 @@ class GoalService:
         """The tree as a flat list in reading order, filtered; statuses as of `as_of`."""
         instrument = await self.instruments.visible(principal, instrument_id)
         day = as_of or utc_now().date()
-        where = GoalFilter(level, status, overdue, search_key(responsible) if responsible else None)
+        where = GoalFilter(
+            level=level,
+            status=status,
+            overdue=Overdue(overdue, MONITORED, CLOSED) if overdue is not None else None,
+            responsible_key=search_key(responsible) if responsible else None,
+        )
         found = await self.goals.page(instrument.id, where, day, page)
         current = await self.goals.current_updates(instrument.id, day, [goal.id for goal in found.items])
         return found.map(lambda goal: goal_view(goal, current.get(goal.id), day))

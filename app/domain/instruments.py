@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, HttpUrl, StringConstraints
 from app.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.core.pagination import Page, PageRequest
 from app.core.principal import Principal
-from app.domain.access import INSTRUMENT_WRITES, Owner, WritePolicy, require_instrument_writer, writes_for
+from app.domain.access import INSTRUMENT_WRITES, Owner, WritePolicy
 from app.domain.codes import parse_municipality_code, parse_region_code
 from app.domain.goal_rules import Structure
 from app.domain.instrument_rules import (
@@ -183,13 +183,13 @@ class InstrumentService:
         return view(await self.visible(principal, instrument_id), as_of)
 
     async def create(self, principal: Principal, data: InstrumentCreate, *, by: uuid.UUID | None) -> InstrumentView:
-        require_instrument_writer(principal)
+        INSTRUMENT_WRITES.require(principal)
         if data.owner_type not in OWNERS_OF_KIND[data.kind]:
             allowed = ", ".join(sorted(OWNERS_OF_KIND[data.kind]))
             raise InvalidInput(f"a {data.kind} belongs to a {allowed}, not a {data.owner_type}", code="invalid_owner")
         period = period_of(data.kind, data.year, data.quadrimester, data.end_year)
         owner = await self.owner(data.owner_type, data.owner)
-        if not writes_for(principal, owner):
+        if not INSTRUMENT_WRITES.allows(principal, owner):
             raise Forbidden(f"the instruments of {owner.owner_type} {owner.owner_code} are outside what you write")
         instrument = Instrument(
             kind=data.kind,

@@ -25,16 +25,23 @@ from app.repositories.scoping import visible_instruments
 from app.repositories.tables import Goal, Instrument, MonitoringRound, StatusUpdate, utc_now
 
 SORT_KEY_DIGITS = 5  # sibling positions 00001…99999, so text order is tree order
-# Mirrors of app.domain.goal_rules.CLOSED and MONITORED, for the overdue filter in SQL.
-_CLOSED = ("concluida", "cancelada")
-_MONITORED = ("meta", "acao")
+
+
+@dataclass(frozen=True)
+class Overdue:
+    """The domain's overdue rule as SQL: a node of one of `levels` whose deadline is before the
+    day and whose current status is none of `closed` (app.domain.goal_rules)."""
+
+    wanted: bool
+    levels: frozenset[str]
+    closed: frozenset[str]
 
 
 @dataclass(frozen=True)
 class GoalFilter:
     level: str | None = None
     status: str | None = None
-    overdue: bool | None = None
+    overdue: Overdue | None = None
     responsible_key: str | None = None
 
 
@@ -108,13 +115,13 @@ class GoalRepository:
             statement = statement.where(col(Goal.responsible_key).contains(where.responsible_key, autoescape=True))
         if where.status is not None:
             statement = statement.where(_current_status_of_goal(as_of) == where.status)
-        if where.overdue is not None:
+        if (rule := where.overdue) is not None:
             overdue = sa.and_(
-                col(Goal.level).in_(_MONITORED),
+                col(Goal.level).in_(sorted(rule.levels)),
                 col(Goal.deadline) < as_of,
-                sa.func.coalesce(_current_status_of_goal(as_of), "").not_in(_CLOSED),
+                sa.func.coalesce(_current_status_of_goal(as_of), "").not_in(sorted(rule.closed)),
             )
-            statement = statement.where(overdue if where.overdue else sa.not_(overdue))
+            statement = statement.where(overdue if rule.wanted else sa.not_(overdue))
         return await keyset_page(self.session, statement, [col(Goal.sort_key)], page, lambda g: (g.sort_key,))
 
     async def last_child_key(self, instrument_id: uuid.UUID, parent_id: uuid.UUID | None) -> str | None:

@@ -13,7 +13,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import col
 
 from app.core.principal import Principal, Role
-from app.repositories.tables import Instrument, RegionMembership, User
+from app.repositories.tables import STATUSES, Instrument, RegionMembership, User
 
 
 def visible_users(principal: Principal) -> ColumnElement[Any]:
@@ -28,14 +28,7 @@ def visible_users(principal: Principal) -> ColumnElement[Any]:
 _NATIONAL_READERS = frozenset({Role.ADMIN, Role.CONASEMS})
 _UF_READERS = frozenset({Role.COSEMS, Role.SES})
 # Anonymous callers see instruments once they are past drafting (product.md §5).
-_PUBLIC_STATUSES = (
-    "em_analise_conselho",
-    "retornado_ajustes",
-    "aprovado",
-    "aprovado_com_ressalvas",
-    "nao_aprovado",
-    "avaliado",
-)
+_PUBLIC_STATUSES = tuple(status for status in STATUSES if status not in ("nao_iniciado", "em_elaboracao"))
 
 
 def visible_instruments(principal: Principal) -> ColumnElement[Any]:
