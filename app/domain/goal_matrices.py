@@ -10,7 +10,7 @@ just that month's reports."""
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Any
 
@@ -33,8 +33,8 @@ from app.domain.territory_import import ImportRejected
 from app.repositories import Repositories
 from app.repositories.tables import Goal, Instrument, StatusUpdate, utc_now
 
-# The Goal fields each column sets.
-_META_COLUMNS: dict[str, tuple[str, ...]] = {
+# The fields each column sets: MetaFields and UpdateFields name them as Goal and StatusUpdate do.
+_FIELDS: dict[str, tuple[str, ...]] = {
     "prazo": ("deadline", "deadline_precision"),
     "responsavel": ("responsible",),
     "indicador": ("indicator_name",),
@@ -43,15 +43,13 @@ _META_COLUMNS: dict[str, tuple[str, ...]] = {
     "linha de base": ("baseline_value",),
     "ano da linha de base": ("baseline_year",),
     "meta do plano": ("target_value",),
-}
-_UPDATE_COLUMNS: dict[str, str] = {
-    "status": "status",
-    "conclusao": "percent_complete",
-    "valor alcancado": "achieved_value",
-    "detalhes": "details",
-    "dificuldades encontradas": "difficulties",
-    "previsao de entrega": "expected_delivery",
-    "ponto de atuacao": "next_steps",
+    "status": ("status",),
+    "conclusao": ("percent_complete",),
+    "valor alcancado": ("achieved_value",),
+    "detalhes": ("details",),
+    "dificuldades encontradas": ("difficulties",),
+    "previsao de entrega": ("expected_delivery",),
+    "ponto de atuacao": ("next_steps",),
 }
 
 
@@ -79,39 +77,20 @@ def structure_for(instrument: Instrument, layout: Structure | None) -> Structure
     return structure
 
 
+def _in_file(values: dict[str, Any], parsed: ParsedMatrix) -> dict[str, Any]:
+    """The values the file's columns set; a column the file lacks leaves its field alone."""
+    present = {name for column in parsed.columns for name in _FIELDS.get(column, ())}
+    return {name: value for name, value in values.items() if name in present}
+
+
 def _meta_values(meta: MetaFields, parsed: ParsedMatrix, stored: dict[str, float]) -> dict[str, Any]:
-    """The Goal fields this row sets, as stored, for the columns the file has."""
-    values: dict[str, Any] = {
-        "deadline": meta.deadline,
-        "deadline_precision": Precision.MONTH if meta.month_precision else Precision.DAY,
-        "responsible": meta.responsible,
-        "indicator_name": meta.indicator_name,
-        "indicator_unit": meta.indicator_unit,
-        "polarity": meta.polarity,
-        "baseline_value": meta.baseline_value,
-        "baseline_year": meta.baseline_year,
-        "target_value": meta.target_value,
-    }
-    present = {name for column in parsed.columns & _META_COLUMNS.keys() for name in _META_COLUMNS[column]}
-    chosen = {name: value for name, value in values.items() if name in present}
+    """The Goal fields this row sets, as stored."""
+    precision = Precision.MONTH if meta.month_precision else Precision.DAY
+    chosen = _in_file(asdict(meta) | {"deadline_precision": precision}, parsed)
     if parsed.years:
         targets = {year: value for year, value in stored.items() if int(year) not in parsed.years}
         chosen["yearly_targets"] = targets | {str(year): value for year, value in meta.yearly_targets.items()}
     return chosen
-
-
-def _update_values(update: UpdateFields, parsed: ParsedMatrix) -> dict[str, Any]:
-    values = {
-        "status": update.status,
-        "percent_complete": update.percent_complete,
-        "achieved_value": update.achieved_value,
-        "details": update.details,
-        "difficulties": update.difficulties,
-        "expected_delivery": update.expected_delivery,
-        "next_steps": update.next_steps,
-    }
-    present = {_UPDATE_COLUMNS[column] for column in parsed.columns & _UPDATE_COLUMNS.keys()}
-    return {name: value for name, value in values.items() if name in present}
 
 
 def _repeats(current: StatusUpdate | None, values: dict[str, Any]) -> bool:
@@ -196,7 +175,7 @@ class GoalMatrixService:
                 report.metas_unchanged += 1
             if row.update is None:
                 continue
-            update = _update_values(row.update, parsed)
+            update = _in_file(asdict(row.update), parsed)
             if _repeats(current.get(meta.id), update):
                 report.status_updates_unchanged += 1
                 continue
