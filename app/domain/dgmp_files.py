@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from app.core.text import search_key
 from app.domain.instrument_rules import STATUS_LABELS, Kind, Status, plan_start_covering
-from app.domain.territory_files import LineProblem, decode
+from app.domain.territory_files import BrokenCsv, LineProblem, decode, numbered_rows
 
 FILE = "dgmp"
 _KINDS: list[tuple[re.Pattern[str], Kind]] = [
@@ -70,11 +70,11 @@ def parse_dgmp(content: bytes) -> ParsedDgmp:
         return parsed
     reader.fieldnames = header
     try:
-        for row in reader:
+        for line, row in numbered_rows(reader):
             parsed.lines_read += 1
-            _parse_line(parsed, reader.line_num, {k: (v or "").strip() for k, v in row.items() if isinstance(k, str)})
-    except csv.Error as exc:
-        parsed.errors.append(LineProblem(FILE, reader.line_num, f"the CSV breaks here ({exc})"))
+            _parse_line(parsed, line, {k: (v or "").strip() for k, v in row.items() if isinstance(k, str)})
+    except BrokenCsv as broken:
+        parsed.errors.append(LineProblem(FILE, broken.line, broken.reason))
     return parsed
 
 

@@ -38,7 +38,7 @@ from app.domain.goal_rules import (
     polarity_from_label,
     status_from_label,
 )
-from app.domain.territory_files import LineProblem, decode
+from app.domain.territory_files import BrokenCsv, LineProblem, decode, numbered_rows
 
 FILE = "matrix"
 MAX_ROWS = 50_000
@@ -166,14 +166,7 @@ def _csv_lines(content: bytes) -> Iterator[tuple[int, list[str]]]:
     text = decode(content)
     if any(ord(ch) < 32 and ch not in "\t\n" for ch in text[:65536]):
         raise UnsupportedFile("the file is neither CSV nor XLSX")
-    reader = csv.reader(io.StringIO(text), delimiter=_delimiter(text))
-    line = 0
-    try:
-        for cells in reader:
-            line = reader.line_num
-            yield line, cells
-    except csv.Error as exc:
-        raise _Broken(line + 1, f"the CSV breaks from here on ({exc}): a quote opened and never closed?") from exc
+    yield from numbered_rows(csv.reader(io.StringIO(text), delimiter=_delimiter(text)))
 
 
 def _delimiter(text: str) -> str:
@@ -187,12 +180,6 @@ def _delimiter(text: str) -> str:
         except csv.Error:
             continue
     return ";"
-
-
-class _Broken(Exception):
-    def __init__(self, line: int, reason: str) -> None:
-        super().__init__(reason)
-        self.line, self.reason = line, reason
 
 
 def _cell_text(value: object, number_format: str) -> str:
@@ -262,7 +249,7 @@ def parse_matrix(content: bytes, structure: Structure) -> ParsedMatrix:
             values = {key: cells[index].strip() if index < len(cells) else "" for key, index in columns.items()}
             yearly = {year: cells[index].strip() if index < len(cells) else "" for year, index in years.items()}
             _parse_row(parsed, line, values, yearly)
-    except _Broken as broken:
+    except BrokenCsv as broken:
         parsed.errors.append(LineProblem(FILE, broken.line, broken.reason))
     return parsed
 

@@ -11,9 +11,11 @@ import csv
 import io
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Protocol, TypeVar
 
 from app.core.text import search_key
 
+Row = TypeVar("Row", covariant=True)
 SAMPLE_LAYOUT = "municipality_regions"
 MAX_POPULATION = 2**31 - 1  # the column's range; São Paulo has about 12 million
 DATASUS_LAYOUT = "datasus_base_territorial"
@@ -97,20 +99,43 @@ def _rows(text: str) -> tuple[list[str], csv.DictReader[str]] | None:
     return header, reader
 
 
+class BrokenCsv(Exception):
+    """A quote opened and never closed, or the like: the file cannot be read past `line`."""
+
+    def __init__(self, line: int, error: csv.Error) -> None:
+        self.line = line
+        self.reason = f"the CSV breaks from here on ({error}): a quote opened and never closed?"
+        super().__init__(self.reason)
+
+
+class CsvReader(Protocol[Row]):
+    line_num: int
+
+    def __iter__(self) -> Iterator[Row]: ...
+
+
+def numbered_rows(reader: CsvReader[Row]) -> Iterator[tuple[int, Row]]:
+    """A csv reader's rows with the line each ends on (a quoted cell may span lines); raises
+    BrokenCsv at the line after the last good row."""
+    line = reader.line_num  # past the header a DictReader has read already
+    try:
+        for row in reader:
+            line = reader.line_num
+            yield line, row
+    except csv.Error as exc:
+        raise BrokenCsv(line + 1, exc) from exc
+
+
 def _records(
     parsed: ParsedTerritory, file: str, reader: csv.DictReader[str]
 ) -> Iterator[tuple[int, dict[str, str | list[str] | None]]]:
     """Rows with their line numbers; a malformed CSV stops the file with a line problem."""
-    last_line = reader.line_num
     try:
-        for row in reader:
+        for line, row in numbered_rows(reader):
             parsed.lines_read += 1
-            last_line = reader.line_num
-            yield last_line, row
-    except csv.Error as exc:
-        parsed.errors.append(
-            LineProblem(file, last_line + 1, f"the CSV breaks from here on ({exc}): a quote opened and never closed?")
-        )
+            yield line, row
+    except BrokenCsv as broken:
+        parsed.errors.append(LineProblem(file, broken.line, broken.reason))
 
 
 def _missing_columns(file: str, header: list[str], required: tuple[str, ...]) -> list[LineProblem]:
