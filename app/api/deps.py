@@ -34,14 +34,22 @@ async def _unit_of_work(request: Request) -> AsyncIterator[Repositories]:
             raise
         except BaseException as exc:
             await session.rollback()
-            if _sqlstate(exc) in _UNSTORABLE_TEXT:
-                raise InvalidInput("text must not contain NUL characters", code="invalid_text") from exc
+            refused = invalid_text_error(exc)
+            if refused is not None:
+                raise refused from exc
             raise
         await session.commit()
 
 
 # PostgreSQL refuses text it cannot store (a NUL character): that is the client's input.
 _UNSTORABLE_TEXT = frozenset({"22021", "22P05"})
+
+
+def invalid_text_error(exc: BaseException) -> InvalidInput | None:
+    """The client's error behind a database failure, if it was text PostgreSQL cannot store."""
+    if _sqlstate(exc) in _UNSTORABLE_TEXT:
+        return InvalidInput("text must not contain NUL characters", code="invalid_text")
+    return None
 
 
 def _sqlstate(exc: BaseException | None) -> str | None:

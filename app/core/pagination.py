@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
@@ -33,9 +33,16 @@ class PageRequest:
 class Page(Generic[T]):
     items: list[T]
     next_cursor: str | None
+    # Each item's sort key, so a GraphQL edge can carry the cursor that resumes after it.
+    # None for an item outside the keyed order (the state leading a compliance page).
+    keys: Sequence[tuple[CursorValue, ...] | None] = ()
 
     def map(self, convert: Callable[[T], U]) -> Page[U]:
-        return Page([convert(item) for item in self.items], self.next_cursor)
+        return Page([convert(item) for item in self.items], self.next_cursor, self.keys)
+
+    def cursor_at(self, index: int) -> str | None:
+        key = self.keys[index] if index < len(self.keys) else None
+        return encode_cursor(key) if key is not None else None
 
 
 def encode_cursor(values: tuple[CursorValue, ...]) -> str:

@@ -12,7 +12,7 @@ from datetime import date
 from typing import Literal
 
 from app.core.errors import InvalidInput
-from app.core.pagination import Page, PageRequest
+from app.core.pagination import CursorValue, Page, PageRequest
 from app.domain.codes import parse_municipality_code, parse_region_code
 from app.domain.instrument_rules import (
     DEFAULT_CALENDAR,
@@ -137,16 +137,19 @@ class ComplianceService:
         day = as_of or utc_now().date()
         entes: list[tuple[str, str, str, str]] = []  # (owner_type, code, name, uf)
         next_cursor: str | None = None
+        keys: list[tuple[CursorValue, ...] | None] = []
         state_uf = normalize_uf(uf)
         if state_uf is not None and owner_type in (None, "state") and page.after is None:
             state = await self.territory.state(state_uf)
             assert state is not None
             entes.append(("state", state.uf, state.name, state.uf))
+            keys.append(None)
         if owner_type in (None, "municipality"):
             municipalities = await self._municipalities(page, state_uf, region, municipality)
             entes += [("municipality", m.code, m.name, m.uf) for m in municipalities.items]
             next_cursor = municipalities.next_cursor
-        return Page(await self.compliance_of(entes, year, day), next_cursor)
+            keys += municipalities.keys
+        return Page(await self.compliance_of(entes, year, day), next_cursor, keys)
 
     async def _municipalities(
         self, page: PageRequest, uf: str | None, region: str | None, municipality: str | None
@@ -155,7 +158,7 @@ class ComplianceService:
             found = await self.territory.municipality(parse_municipality_code(municipality))
             if found is None:
                 raise InvalidInput(f"no municipality {municipality}", code="unknown_municipality")
-            return Page([found], None)
+            return Page([found], None, [(found.code,)])
         where = MunicipalityFilter(uf=uf, region_code=parse_region_code(region) if region is not None else None)
         return await self.territory.municipalities(where, page)
 

@@ -77,8 +77,7 @@ class CouncilService:
         return deliberation
 
     async def deliberations(self, principal: Principal, instrument_id: uuid.UUID) -> list[Deliberation]:
-        instrument = await self.instruments.visible(principal, instrument_id)
-        return await self.records.deliberations(instrument.id)
+        return await self.instruments.records_of(principal, Deliberation, instrument_id)
 
     async def add_hearing(self, principal: Principal, instrument_id: uuid.UUID, data: HearingCreate) -> Hearing:
         """Record an RDQA's public hearing; the first one held is the RDQA's milestone."""
@@ -102,5 +101,4 @@ class CouncilService:
         return hearing
 
     async def hearings(self, principal: Principal, instrument_id: uuid.UUID) -> list[Hearing]:
-        instrument = await self.instruments.visible(principal, instrument_id)
-        return await self.records.hearings(instrument.id)
+        return await self.instruments.records_of(principal, Hearing, instrument_id)

@@ -4,7 +4,7 @@ declares, each node with its current status as of a date."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Annotated, Any, Literal
@@ -169,6 +169,17 @@ def new_goal(instrument: Instrument, parent: Goal | None, level: Level, position
     return goal
 
 
+def goal_filter(
+    level: Level | None, status: GoalStatus | None, overdue: bool | None, responsible: str | None
+) -> GoalFilter:
+    return GoalFilter(
+        level=level,
+        status=status,
+        overdue=Overdue(overdue, MONITORED, CLOSED) if overdue is not None else None,
+        responsible_key=search_key(responsible) if responsible else None,
+    )
+
+
 class GoalService:
     def __init__(self, repositories: Repositories) -> None:
         self.repositories = repositories
@@ -196,15 +207,51 @@ class GoalService:
         """The tree as a flat list in reading order, filtered; statuses as of `as_of`."""
         instrument = await self.instruments.visible(principal, instrument_id)
         day = as_of or utc_now().date()
-        where = GoalFilter(
-            level=level,
-            status=status,
-            overdue=Overdue(overdue, MONITORED, CLOSED) if overdue is not None else None,
-            responsible_key=search_key(responsible) if responsible else None,
-        )
+        where = goal_filter(level, status, overdue, responsible)
         found = await self.goals.page(instrument.id, where, day, page)
         current = await self.goals.current_updates(instrument.id, day, [goal.id for goal in found.items])
         return found.map(lambda goal: goal_view(goal, current.get(goal.id), day))
+
+    async def pages(
+        self,
+        principal: Principal,
+        instrument_ids: Sequence[uuid.UUID],
+        page: PageRequest,
+        *,
+        level: Level | None = None,
+        status: GoalStatus | None = None,
+        overdue: bool | None = None,
+        responsible: str | None = None,
+        as_of: date | None = None,
+    ) -> dict[uuid.UUID, Page[GoalView]]:
+        """`page` for many instruments at once (two statements); those the caller may not see,
+        or without goals, are absent."""
+        day = as_of or utc_now().date()
+        where = goal_filter(level, status, overdue, responsible)
+        found = await self.goals.pages(principal, instrument_ids, where, day, page)
+        listed = [goal.id for rows in found.values() for goal in rows.items]
+        current = await self.goals.current_updates_in(list(found), day, listed) if listed else {}
+        return {key: rows.map(lambda goal: goal_view(goal, current.get(goal.id), day)) for key, rows in found.items()}
+
+    async def trees(
+        self, principal: Principal, instrument_ids: Sequence[uuid.UUID], as_of: date | None = None
+    ) -> dict[uuid.UUID, list[GoalNode]]:
+        """`tree` for many instruments at once (two statements)."""
+        day = as_of or utc_now().date()
+        found = await self.goals.trees(principal, instrument_ids)
+        current = await self.goals.current_updates_in(list(found), day) if found else {}
+        return {key: build_tree(goals, current, day) for key, goals in found.items()}
+
+    async def children(
+        self, principal: Principal, parent_ids: Sequence[uuid.UUID], as_of: date | None = None
+    ) -> dict[uuid.UUID, list[GoalView]]:
+        """Each of these goals' children, with their current status."""
+        day = as_of or utc_now().date()
+        found = await self.goals.children(principal, parent_ids)
+        goals = [goal for rows in found.values() for goal in rows]
+        instruments = list({goal.instrument_id for goal in goals})
+        current = await self.goals.current_updates_in(instruments, day, [g.id for g in goals]) if goals else {}
+        return {key: [goal_view(goal, current.get(goal.id), day) for goal in rows] for key, rows in found.items()}
 
     async def get(self, principal: Principal, goal_id: uuid.UUID, as_of: date | None = None) -> GoalView:
         goal, instrument = await self.visible(principal, goal_id)

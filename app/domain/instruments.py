@@ -4,6 +4,7 @@ Status changes go through transitions and deliberations, never through PATCH."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Literal
@@ -38,7 +39,7 @@ from app.domain.territory import normalize_uf
 from app.domain.users import check_version
 from app.repositories import Repositories
 from app.repositories.errors import DuplicateKey
-from app.repositories.instruments import InstrumentFilter
+from app.repositories.instruments import InstrumentFilter, Record
 from app.repositories.tables import Instrument, InstrumentEvent, utc_now
 
 OwnerType = Literal["municipality", "state", "region", "organization"]
@@ -179,6 +180,31 @@ class InstrumentService:
         )
         return (await self.instruments.page(principal, where, page)).map(lambda i: view(i, as_of))
 
+    async def pages_by_municipality(
+        self,
+        principal: Principal,
+        codes: Sequence[str],
+        page: PageRequest,
+        *,
+        kind: Kind | None = None,
+        year: int | None = None,
+        status: Status | None = None,
+        situation: Situation | None = None,
+        as_of: date | None = None,
+    ) -> dict[str, Page[InstrumentView]]:
+        """The same page of each municipality's instruments (IBGE codes as stored), as `page`
+        lists them with `municipality` set; municipalities with none are absent."""
+        where = InstrumentFilter(kind=kind, year=year, status=status, situation=situation, as_of=as_of)
+        found = await self.instruments.pages_by_municipality(principal, where, codes, page)
+        return {code: rows.map(lambda i: view(i, as_of)) for code, rows in found.items()}
+
+    async def many(
+        self, principal: Principal, instrument_ids: Sequence[uuid.UUID], as_of: date | None = None
+    ) -> dict[uuid.UUID, InstrumentView]:
+        """The instruments the caller may see among these; the others are absent."""
+        found = await self.instruments.get_many(principal, instrument_ids)
+        return {key: view(instrument, as_of) for key, instrument in found.items()}
+
     async def get(self, principal: Principal, instrument_id: uuid.UUID, as_of: date | None = None) -> InstrumentView:
         return view(await self.visible(principal, instrument_id), as_of)
 
@@ -260,8 +286,18 @@ class InstrumentService:
         return view(instrument)
 
     async def history(self, principal: Principal, instrument_id: uuid.UUID) -> list[InstrumentEvent]:
+        return await self.records_of(principal, InstrumentEvent, instrument_id)
+
+    async def records_of(self, principal: Principal, model: type[Record], instrument_id: uuid.UUID) -> list[Record]:
+        """One visible instrument's history, deliberations, hearings or rounds (404 if unseen)."""
         instrument = await self.visible(principal, instrument_id)
-        return await self.instruments.history(instrument.id)
+        return (await self.instruments.records(principal, model, [instrument.id])).get(instrument.id, [])
+
+    async def records(
+        self, principal: Principal, model: type[Record], instrument_ids: Sequence[uuid.UUID]
+    ) -> dict[uuid.UUID, list[Record]]:
+        """The same, for many instruments at once; those the caller may not see are absent."""
+        return await self.instruments.records(principal, model, instrument_ids)
 
     async def _check_gate(self, instrument: Instrument, kind: Kind, target: Status) -> None:
         if kind not in (Kind.PAS, Kind.RDQA, Kind.RAG):

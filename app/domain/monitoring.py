@@ -4,6 +4,7 @@ a date, and the rounds (meetings, monthly forms, quadrimesters) at which statuse
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Annotated
@@ -19,13 +20,12 @@ from app.domain.goal_files import ExportRow
 from app.domain.goal_matrices import export_rows
 from app.domain.goal_rules import (
     MONITORED,
-    Achievement,
     GoalStatus,
     Level,
     Polarity,
     achievement,
 )
-from app.domain.goals import GoalNode, GoalService, GoalView, Value, build_tree, goal_view
+from app.domain.goals import GoalNode, GoalService, Value, build_tree, goal_view
 from app.domain.instruments import InstrumentService, Text
 from app.repositories import Repositories
 from app.repositories.tables import Goal, Instrument, MonitoringRound, StatusUpdate, utc_now
@@ -76,11 +76,26 @@ class Entry:
 
 
 @dataclass(frozen=True)
+class OverdueMeta:
+    goal_id: uuid.UUID
+    number: str | None
+    description: str
+    deadline: date
+    days_overdue: int
+    status: GoalStatus | None  # what is reported, beside the deadline that passed
+
+
+@dataclass(frozen=True)
 class IndicatorResult:
-    goal: Goal
+    goal_id: uuid.UUID
+    description: str
+    indicator_name: str | None
     polarity: Polarity  # higher is better unless the meta says otherwise
+    target: float
+    achieved: float
     reported_on: date
-    result: Achievement
+    met: bool
+    achievement_percent: float | None
 
 
 @dataclass(frozen=True)
@@ -90,9 +105,13 @@ class Progress:
     metas: int
     by_status: dict[GoalStatus, int]
     without_update: int
-    overdue: list[GoalView]
+    overdue: list[OverdueMeta]  # most overdue first
     concluded_percent: float | None
     indicators: list[IndicatorResult]
+
+    @property
+    def indicators_met(self) -> int:
+        return sum(1 for item in self.indicators if item.met)
 
 
 @dataclass(frozen=True)
@@ -131,14 +150,38 @@ def progress_of(
         if entry is not None and entry.achieved_value is not None and target is not None:
             polarity = Polarity(goal.polarity or Polarity.HIGHER)
             result = achievement(target, entry.achieved_value, polarity)
-            indicators.append(IndicatorResult(goal, polarity, entry.reported_on, result))
+            indicators.append(
+                IndicatorResult(
+                    goal.id,
+                    goal.description,
+                    goal.indicator_name,
+                    polarity,
+                    result.target,
+                    result.achieved,
+                    entry.reported_on,
+                    result.met,
+                    result.percent,
+                )
+            )
+    late = sorted((view for view in views if view.days_overdue), key=lambda v: -v.days_overdue)
     return Progress(
         instrument=instrument,
         as_of=as_of,
         metas=len(metas),
         by_status=by_status,
         without_update=sum(1 for view in views if view.current is None),
-        overdue=sorted((view for view in views if view.days_overdue), key=lambda v: -v.days_overdue),
+        overdue=[
+            OverdueMeta(
+                view.goal.id,
+                view.goal.number,
+                view.goal.description,
+                view.goal.deadline,
+                view.days_overdue,
+                GoalStatus(view.current.status) if view.current else None,
+            )
+            for view in late
+            if view.goal.deadline is not None
+        ],
         concluded_percent=round(100 * by_status[GoalStatus.CONCLUIDA] / live, 1) if live else None,
         indicators=indicators,
     )
@@ -203,7 +246,12 @@ class MonitoringService:
 
     async def history(self, principal: Principal, goal_id: uuid.UUID) -> list[Entry]:
         goal, _ = await self.goal_service.visible(principal, goal_id)
-        return [Entry(update, by) for update, by in await self.goals.updates_of_goal(goal.id)]
+        return (await self.histories(principal, [goal.id])).get(goal.id, [])
+
+    async def histories(self, principal: Principal, goal_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[Entry]]:
+        """Every entry of each of these goals the caller may see, oldest first."""
+        found = await self.goals.updates_of_goals(principal, goal_ids)
+        return {goal_id: [Entry(update, by) for update, by in entries] for goal_id, entries in found.items()}
 
     async def instrument_updates(
         self, principal: Principal, instrument_id: uuid.UUID, page: PageRequest, since: datetime | None = None
@@ -239,15 +287,20 @@ class MonitoringService:
         return round_
 
     async def rounds(self, principal: Principal, instrument_id: uuid.UUID) -> list[MonitoringRound]:
-        instrument = await self.instruments.visible(principal, instrument_id)
-        return await self.goals.rounds(instrument.id)
+        return await self.instruments.records_of(principal, MonitoringRound, instrument_id)
 
-    async def round_report(self, principal: Principal, round_id: uuid.UUID) -> RoundReport:
-        """The tree with every meta's status, details and difficulties as of the round's day."""
+    async def round(self, principal: Principal, round_id: uuid.UUID) -> MonitoringRound:
+        return (await self._round(principal, round_id))[0]
+
+    async def _round(self, principal: Principal, round_id: uuid.UUID) -> tuple[MonitoringRound, Instrument]:
         found = await self.goals.round(principal, round_id)
         if found is None:
             raise NotFound(f"no monitoring round {round_id}")
-        round_, instrument = found
+        return found
+
+    async def round_report(self, principal: Principal, round_id: uuid.UUID) -> RoundReport:
+        """The tree with every meta's status, details and difficulties as of the round's day."""
+        round_, instrument = await self._round(principal, round_id)
         goals = await self.goals.tree(instrument.id)
         current = await self.goals.current_updates(instrument.id, round_.held_on)
         tree = build_tree(goals, current, round_.held_on)

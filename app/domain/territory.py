@@ -149,6 +149,17 @@ class TerritoryService:
             raise NotFound(f"no health region {code}")
         return await self._detail(region)
 
+    async def members_of(self, region_codes: Sequence[str]) -> dict[str, list[Municipality]]:
+        """Each region's member municipalities today."""
+        return await self.territory.current_members_of(region_codes)
+
+    async def histories_of(self, region_codes: Sequence[str]) -> dict[str, list[MembershipPeriod]]:
+        return await self.territory.membership_histories(region_codes)
+
+    async def regions_of(self, municipality_codes: Sequence[str]) -> dict[str, HealthRegion]:
+        """Each municipality's health region today, where it has one."""
+        return await self.territory.current_regions_of(municipality_codes)
+
     async def _detail(self, region: HealthRegion) -> RegionDetail:
         return RegionDetail(
             region,

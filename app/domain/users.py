@@ -103,7 +103,13 @@ class UserService:
         require_authenticated(principal)
         users = await self.users.page(principal, page)
         regions = await self.users.region_codes([u.id for u in users.items])
-        return Page([Account(u, regions[u.id]) for u in users.items], users.next_cursor)
+        return users.map(lambda u: Account(u, regions[u.id]))
+
+    async def me(self, principal: Principal) -> Account:
+        """The caller's own account."""
+        require_authenticated(principal)
+        assert principal.user_id is not None
+        return await self.get(principal, principal.user_id)
 
     async def get(self, principal: Principal, user_id: uuid.UUID) -> Account:
         require_authenticated(principal)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import zlib
 
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, AsyncSessionTransaction
 
 from app.repositories.audit import AuditRepository
 from app.repositories.goals import GoalRepository
@@ -26,6 +26,11 @@ class Repositories:
         self.instruments = InstrumentRepository(session)
         self.goals = GoalRepository(session)
         self.audit = AuditRepository(session)
+
+    def savepoint(self) -> AsyncSessionTransaction:
+        """A nested transaction: leaving it by an exception undoes only what was written inside
+        (one GraphQL mutation among several in a request)."""
+        return self.session.begin_nested()
 
     async def serialize(self, task: str) -> None:
         """Hold a lock named `task` until this transaction ends, so that processes starting at

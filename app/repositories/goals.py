@@ -4,7 +4,7 @@ when its instrument is (scoping.visible_instruments)."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -16,11 +16,11 @@ from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import col
 
-from app.core.pagination import Page, PageRequest
+from app.core.pagination import CursorValue, Page, PageRequest
 from app.core.principal import Principal
 from app.repositories.audit import assign_identities
 from app.repositories.errors import flush_unique
-from app.repositories.paging import keyset_page
+from app.repositories.paging import keyset_page, keyset_pages
 from app.repositories.scoping import visible_instruments
 from app.repositories.tables import Goal, Instrument, MonitoringRound, StatusUpdate, utc_now
 
@@ -71,6 +71,45 @@ def sibling_key(parent_key: str | None, position: int) -> str:
     return f"{parent_key}.{segment}" if parent_key else segment
 
 
+_ORDER = [col(Goal.sort_key)]
+
+
+def _key(goal: Goal) -> tuple[CursorValue, ...]:
+    return (goal.sort_key,)
+
+
+def _visible(statement: sa.Select[Any], principal: Principal) -> sa.Select[Any]:
+    """Goals (or their entries) of the instruments the caller may see."""
+    return statement.join(Instrument, col(Instrument.id) == col(Goal.instrument_id)).where(
+        visible_instruments(principal)
+    )
+
+
+def _grouped(goals: Iterable[Goal], by: str) -> dict[uuid.UUID, list[Goal]]:
+    found: dict[uuid.UUID, list[Goal]] = {}
+    for goal in goals:
+        found.setdefault(getattr(goal, by), []).append(goal)
+    return found
+
+
+def _filtered(where: GoalFilter, as_of: date) -> sa.Select[Any]:
+    statement = sa.select(Goal)
+    if where.level is not None:
+        statement = statement.where(col(Goal.level) == where.level)
+    if where.responsible_key is not None:
+        statement = statement.where(col(Goal.responsible_key).contains(where.responsible_key, autoescape=True))
+    if where.status is not None:
+        statement = statement.where(_current_status_of_goal(as_of) == where.status)
+    if (rule := where.overdue) is not None:
+        overdue = sa.and_(
+            col(Goal.level).in_(sorted(rule.levels)),
+            col(Goal.deadline) < as_of,
+            sa.func.coalesce(_current_status_of_goal(as_of), "").not_in(sorted(rule.closed)),
+        )
+        statement = statement.where(overdue if rule.wanted else sa.not_(overdue))
+    return statement
+
+
 class GoalRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -108,21 +147,30 @@ class GoalRepository:
         return list(rows)
 
     async def page(self, instrument_id: uuid.UUID, where: GoalFilter, as_of: date, page: PageRequest) -> Page[Goal]:
-        statement = sa.select(Goal).where(col(Goal.instrument_id) == instrument_id)
-        if where.level is not None:
-            statement = statement.where(col(Goal.level) == where.level)
-        if where.responsible_key is not None:
-            statement = statement.where(col(Goal.responsible_key).contains(where.responsible_key, autoescape=True))
-        if where.status is not None:
-            statement = statement.where(_current_status_of_goal(as_of) == where.status)
-        if (rule := where.overdue) is not None:
-            overdue = sa.and_(
-                col(Goal.level).in_(sorted(rule.levels)),
-                col(Goal.deadline) < as_of,
-                sa.func.coalesce(_current_status_of_goal(as_of), "").not_in(sorted(rule.closed)),
-            )
-            statement = statement.where(overdue if rule.wanted else sa.not_(overdue))
-        return await keyset_page(self.session, statement, [col(Goal.sort_key)], page, lambda g: (g.sort_key,))
+        statement = _filtered(where, as_of).where(col(Goal.instrument_id) == instrument_id)
+        return await keyset_page(self.session, statement, _ORDER, page, _key)
+
+    async def pages(
+        self,
+        principal: Principal,
+        instrument_ids: Sequence[uuid.UUID],
+        where: GoalFilter,
+        as_of: date,
+        page: PageRequest,
+    ) -> dict[uuid.UUID, Page[Goal]]:
+        """The same page of each visible instrument's goals, in one statement."""
+        statement = _visible(_filtered(where, as_of), principal).where(col(Goal.instrument_id).in_(instrument_ids))
+        return await keyset_pages(self.session, statement, Goal, col(Goal.instrument_id), _ORDER, page, _key)
+
+    async def trees(self, principal: Principal, instrument_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[Goal]]:
+        """Every node of each visible instrument's tree, parents before children."""
+        statement = _visible(sa.select(Goal), principal).where(col(Goal.instrument_id).in_(instrument_ids))
+        return _grouped(await self.session.scalars(statement.order_by(col(Goal.sort_key))), "instrument_id")
+
+    async def children(self, principal: Principal, parent_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[Goal]]:
+        """Each visible goal's children, in order."""
+        statement = _visible(sa.select(Goal), principal).where(col(Goal.parent_id).in_(parent_ids))
+        return _grouped(await self.session.scalars(statement.order_by(col(Goal.sort_key))), "parent_id")
 
     async def last_child_key(self, instrument_id: uuid.UUID, parent_id: uuid.UUID | None) -> str | None:
         parent = col(Goal.parent_id) == parent_id if parent_id is not None else col(Goal.parent_id).is_(None)
@@ -166,10 +214,21 @@ class GoalRepository:
     ) -> dict[uuid.UUID, StatusUpdate]:
         """Each goal's latest effective entry as of `as_of`: its current status then. With
         `with_value`, the latest one that reports the indicator's achieved value."""
+        return await self.current_updates_in([instrument_id], as_of, goal_ids, with_value=with_value)
+
+    async def current_updates_in(
+        self,
+        instrument_ids: Sequence[uuid.UUID],
+        as_of: date,
+        goal_ids: Sequence[uuid.UUID] | None = None,
+        *,
+        with_value: bool = False,
+    ) -> dict[uuid.UUID, StatusUpdate]:
+        """The same over the goals of several instruments."""
         statement = (
             sa.select(StatusUpdate)
             .ext(distinct_on(col(StatusUpdate.goal_id)))
-            .where(col(StatusUpdate.instrument_id) == instrument_id, *_effective(as_of))
+            .where(col(StatusUpdate.instrument_id).in_(instrument_ids), *_effective(as_of))
             .order_by(col(StatusUpdate.goal_id), col(StatusUpdate.reported_on).desc(), col(StatusUpdate.id).desc())
         )
         if goal_ids is not None:
@@ -192,16 +251,23 @@ class GoalRepository:
     async def correction_of(self, update_id: int) -> StatusUpdate | None:
         return await self.session.scalar(sa.select(StatusUpdate).where(col(StatusUpdate.supersedes_id) == update_id))
 
-    async def updates_of_goal(self, goal_id: uuid.UUID) -> list[tuple[StatusUpdate, int | None]]:
-        """Every entry, oldest first, with the correction that superseded it (if any)."""
+    async def updates_of_goals(
+        self, principal: Principal, goal_ids: Sequence[uuid.UUID]
+    ) -> dict[uuid.UUID, list[tuple[StatusUpdate, int | None]]]:
+        """Every entry of each visible goal, oldest first, with the correction that superseded
+        it (if any)."""
         correction = aliased(StatusUpdate)
         rows = await self.session.execute(
             sa.select(StatusUpdate, col(correction.id))
             .outerjoin(correction, col(correction.supersedes_id) == col(StatusUpdate.id))
-            .where(col(StatusUpdate.goal_id) == goal_id)
+            .join(Instrument, col(Instrument.id) == col(StatusUpdate.instrument_id))
+            .where(col(StatusUpdate.goal_id).in_(goal_ids), visible_instruments(principal))
             .order_by(col(StatusUpdate.reported_on), col(StatusUpdate.id))
         )
-        return [(row[0], row[1]) for row in rows]
+        found: dict[uuid.UUID, list[tuple[StatusUpdate, int | None]]] = {}
+        for update, corrected_by in rows:
+            found.setdefault(update.goal_id, []).append((update, corrected_by))
+        return found
 
     async def updates_page(
         self, instrument_id: uuid.UUID, since: datetime | None, page: PageRequest
@@ -227,14 +293,6 @@ class GoalRepository:
     async def add_round(self, round_: MonitoringRound) -> None:
         self.session.add(round_)
         await self.session.flush()
-
-    async def rounds(self, instrument_id: uuid.UUID) -> list[MonitoringRound]:
-        rows = await self.session.scalars(
-            sa.select(MonitoringRound)
-            .where(col(MonitoringRound.instrument_id) == instrument_id)
-            .order_by(col(MonitoringRound.held_on), col(MonitoringRound.created_at))
-        )
-        return list(rows)
 
     async def round(self, principal: Principal, round_id: uuid.UUID) -> tuple[MonitoringRound, Instrument] | None:
         row = (

@@ -1,20 +1,21 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import col
 
-from app.core.pagination import Page, PageRequest
+from app.core.pagination import CursorValue, Page, PageRequest
 from app.core.principal import Principal
 from app.repositories.audit import assign_identities
 from app.repositories.errors import flush_unique
-from app.repositories.paging import keyset_page
+from app.repositories.paging import keyset_page, keyset_pages
 from app.repositories.scoping import visible_instruments
 from app.repositories.tables import (
     Deliberation,
@@ -22,6 +23,7 @@ from app.repositories.tables import (
     Hearing,
     Instrument,
     InstrumentEvent,
+    MonitoringRound,
     RegionMembership,
     utc_now,
 )
@@ -56,34 +58,83 @@ def situation_is(situation: str, as_of: date) -> ColumnElement[Any]:
     return conditions[situation]
 
 
+Record = TypeVar("Record", InstrumentEvent, Deliberation, Hearing, MonitoringRound)
+_RECORD_ORDER: dict[type[Any], tuple[Any, ...]] = {
+    InstrumentEvent: (col(InstrumentEvent.id),),
+    Deliberation: (col(Deliberation.resolution_date), col(Deliberation.recorded_at)),
+    Hearing: (col(Hearing.held_on),),
+    MonitoringRound: (col(MonitoringRound.held_on), col(MonitoringRound.created_at)),
+}
+_ORDER = [col(Instrument.id)]
+
+
+def _key(instrument: Instrument) -> tuple[CursorValue, ...]:
+    return (str(instrument.id),)
+
+
+def _filtered(principal: Principal, where: InstrumentFilter) -> sa.Select[Any]:
+    statement = sa.select(Instrument).where(visible_instruments(principal))
+    for column, value in (
+        (Instrument.kind, where.kind),
+        (Instrument.owner_type, where.owner_type),
+        (Instrument.owner_code, where.owner_code),
+        (Instrument.uf, where.uf),
+        (Instrument.municipality_code, where.municipality_code),
+        (Instrument.status, where.status),
+    ):
+        if value is not None:
+            statement = statement.where(col(column) == value)
+    if where.year is not None:  # the instruments covering that year (a plan covers four)
+        statement = statement.where(col(Instrument.year) <= where.year, col(Instrument.end_year) >= where.year)
+    if where.situation is not None:
+        statement = statement.where(situation_is(where.situation, where.as_of or utc_now().date()))
+    if where.region_code is not None:  # the region's own instruments and its municipalities'
+        members = sa.select(col(RegionMembership.municipality_code)).where(
+            col(RegionMembership.region_code) == where.region_code, col(RegionMembership.valid_to).is_(None)
+        )
+        statement = statement.where(
+            sa.or_(col(Instrument.region_code) == where.region_code, col(Instrument.municipality_code).in_(members))
+        )
+    return statement
+
+
 class InstrumentRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
     async def page(self, principal: Principal, where: InstrumentFilter, page: PageRequest) -> Page[Instrument]:
-        statement = sa.select(Instrument).where(visible_instruments(principal))
-        for column, value in (
-            (Instrument.kind, where.kind),
-            (Instrument.owner_type, where.owner_type),
-            (Instrument.owner_code, where.owner_code),
-            (Instrument.uf, where.uf),
-            (Instrument.municipality_code, where.municipality_code),
-            (Instrument.status, where.status),
-        ):
-            if value is not None:
-                statement = statement.where(col(column) == value)
-        if where.year is not None:  # the instruments covering that year (a plan covers four)
-            statement = statement.where(col(Instrument.year) <= where.year, col(Instrument.end_year) >= where.year)
-        if where.situation is not None:
-            statement = statement.where(situation_is(where.situation, where.as_of or utc_now().date()))
-        if where.region_code is not None:  # the region's own instruments and its municipalities'
-            members = sa.select(col(RegionMembership.municipality_code)).where(
-                col(RegionMembership.region_code) == where.region_code, col(RegionMembership.valid_to).is_(None)
-            )
-            statement = statement.where(
-                sa.or_(col(Instrument.region_code) == where.region_code, col(Instrument.municipality_code).in_(members))
-            )
-        return await keyset_page(self.session, statement, [col(Instrument.id)], page, lambda i: (str(i.id),))
+        return await keyset_page(self.session, _filtered(principal, where), _ORDER, page, _key)
+
+    async def pages_by_municipality(
+        self, principal: Principal, where: InstrumentFilter, codes: Sequence[str], page: PageRequest
+    ) -> dict[str, Page[Instrument]]:
+        """The same page of each municipality's instruments, in one statement."""
+        statement = _filtered(principal, where).where(col(Instrument.municipality_code).in_(codes))
+        by_code = col(Instrument.municipality_code)
+        return await keyset_pages(self.session, statement, Instrument, by_code, _ORDER, page, _key)
+
+    async def get_many(self, principal: Principal, instrument_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Instrument]:
+        rows = await self.session.scalars(
+            sa.select(Instrument).where(col(Instrument.id).in_(instrument_ids), visible_instruments(principal))
+        )
+        return {row.id: row for row in rows}
+
+    async def records(
+        self, principal: Principal, model: type[Record], instrument_ids: Sequence[uuid.UUID]
+    ) -> dict[uuid.UUID, list[Record]]:
+        """History entries, deliberations, hearings or monitoring rounds of the instruments the
+        caller sees, each instrument's in their order."""
+        owner = col(model.instrument_id)
+        rows = await self.session.scalars(
+            sa.select(model)
+            .join(Instrument, col(Instrument.id) == owner)
+            .where(owner.in_(instrument_ids), visible_instruments(principal))
+            .order_by(*_RECORD_ORDER[model])
+        )
+        found: dict[uuid.UUID, list[Record]] = {}
+        for row in rows:
+            found.setdefault(row.instrument_id, []).append(row)
+        return found
 
     async def get(
         self, principal: Principal, instrument_id: uuid.UUID, *, for_update: bool = False
@@ -132,28 +183,6 @@ class InstrumentRepository:
             await assign_identities(self.session, [row])
         self.session.add(row)
         await self.session.flush()
-
-    async def deliberations(self, instrument_id: uuid.UUID) -> list[Deliberation]:
-        rows = await self.session.scalars(
-            sa.select(Deliberation)
-            .where(col(Deliberation.instrument_id) == instrument_id)
-            .order_by(col(Deliberation.resolution_date), col(Deliberation.recorded_at))
-        )
-        return list(rows)
-
-    async def hearings(self, instrument_id: uuid.UUID) -> list[Hearing]:
-        rows = await self.session.scalars(
-            sa.select(Hearing).where(col(Hearing.instrument_id) == instrument_id).order_by(col(Hearing.held_on))
-        )
-        return list(rows)
-
-    async def history(self, instrument_id: uuid.UUID) -> list[InstrumentEvent]:
-        rows = await self.session.scalars(
-            sa.select(InstrumentEvent)
-            .where(col(InstrumentEvent.instrument_id) == instrument_id)
-            .order_by(col(InstrumentEvent.id))
-        )
-        return list(rows)
 
     async def of_ente(self, owner_type: str, owner_code: str, kinds: tuple[str, ...]) -> list[Instrument]:
         rows = await self.session.scalars(

@@ -5,6 +5,7 @@ from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
 
 from app.core.errors import InvalidInput
@@ -21,15 +22,50 @@ async def keyset_page(
     key: Callable[[T], tuple[CursorValue, ...]],
 ) -> Page[T]:
     """One page in a stable order; the cursor holds the last row's sort key (no OFFSET re-reads)."""
-    if page.after is not None:
-        if len(page.after) != len(order_by):
-            raise InvalidInput("cursor does not belong to this list", code="invalid_cursor")
-        bounds = [_bound(value, column) for value, column in zip(page.after, order_by, strict=True)]
-        statement = statement.where(sa.tuple_(*order_by) > sa.tuple_(*bounds))
+    statement = _after(statement, order_by, page)
     rows: list[T] = list((await session.scalars(statement.order_by(*order_by).limit(page.limit + 1))).all())
-    has_more = len(rows) > page.limit
+    return _page(rows, page, key)
+
+
+async def keyset_pages(
+    session: AsyncSession,
+    statement: sa.Select[Any],
+    entity: type[T],
+    group_by: Any,
+    order_by: Sequence[Any],
+    page: PageRequest,
+    key: Callable[[T], tuple[CursorValue, ...]],
+) -> dict[Any, Page[T]]:
+    """The same page of many lists at once (one per value of `group_by`, e.g. each
+    municipality's instruments), in one statement: each list is ranked in its own order and cut
+    at the page size. Lists with no rows are absent from the answer."""
+    rank = sa.func.row_number().over(partition_by=group_by, order_by=list(order_by))
+    ranked = _after(statement, order_by, page).add_columns(group_by.label("batch_group"), rank.label("batch_rank"))
+    inner = ranked.subquery()
+    rows = aliased(entity, inner)
+    statement = (
+        sa.select(rows, inner.c.batch_group).where(inner.c.batch_rank <= page.limit + 1).order_by(inner.c.batch_rank)
+    )
+    grouped: dict[Any, list[T]] = {}
+    for row, group in await session.execute(statement):
+        grouped.setdefault(group, []).append(row)
+    return {group: _page(items, page, key) for group, items in grouped.items()}
+
+
+def _after(statement: sa.Select[Any], order_by: Sequence[Any], page: PageRequest) -> sa.Select[Any]:
+    if page.after is None:
+        return statement
+    if len(page.after) != len(order_by):
+        raise InvalidInput("cursor does not belong to this list", code="invalid_cursor")
+    bounds = [_bound(value, column) for value, column in zip(page.after, order_by, strict=True)]
+    return statement.where(sa.tuple_(*order_by) > sa.tuple_(*bounds))
+
+
+def _page(rows: list[T], page: PageRequest, key: Callable[[T], tuple[CursorValue, ...]]) -> Page[T]:
     items = rows[: page.limit]
-    return Page(items=items, next_cursor=encode_cursor(key(items[-1])) if has_more else None)
+    keys = [key(item) for item in items]
+    next_cursor = encode_cursor(keys[-1]) if len(rows) > page.limit else None
+    return Page(items=items, next_cursor=next_cursor, keys=keys)
 
 
 def _integer_limit(column_type: Any) -> int:

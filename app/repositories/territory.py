@@ -99,11 +99,15 @@ class TerritoryRepository:
             await self.session.execute(sa.update(Municipality), rows)
 
     async def current_region_of(self, municipality_code: str) -> HealthRegion | None:
-        return await self.session.scalar(
-            sa.select(HealthRegion)
+        return (await self.current_regions_of([municipality_code])).get(municipality_code)
+
+    async def current_regions_of(self, municipality_codes: Sequence[str]) -> dict[str, HealthRegion]:
+        rows = await self.session.execute(
+            sa.select(col(RegionMembership.municipality_code), HealthRegion)
             .join(RegionMembership, col(RegionMembership.region_code) == col(HealthRegion.code))
-            .where(col(RegionMembership.municipality_code) == municipality_code, _CURRENT)
+            .where(col(RegionMembership.municipality_code).in_(municipality_codes), _CURRENT)
         )
+        return {row[0]: row[1] for row in rows}
 
     async def regions(self, uf: str | None, page: PageRequest) -> Page[HealthRegion]:
         statement = sa.select(HealthRegion)
@@ -134,28 +138,42 @@ class TerritoryRepository:
         await self.session.flush()
 
     async def current_members(self, region_code: str) -> Sequence[Municipality]:
-        return (
-            await self.session.scalars(
-                sa.select(Municipality)
-                .join(RegionMembership, col(RegionMembership.municipality_code) == col(Municipality.code))
-                .where(col(RegionMembership.region_code) == region_code, _CURRENT)
-                .order_by(col(Municipality.code))
-            )
-        ).all()
+        return (await self.current_members_of([region_code])).get(region_code, [])
+
+    async def current_members_of(self, region_codes: Sequence[str]) -> dict[str, list[Municipality]]:
+        """Each region's member municipalities today, by code."""
+        rows = await self.session.execute(
+            sa.select(col(RegionMembership.region_code), Municipality)
+            .join(RegionMembership, col(RegionMembership.municipality_code) == col(Municipality.code))
+            .where(col(RegionMembership.region_code).in_(region_codes), _CURRENT)
+            .order_by(col(Municipality.code))
+        )
+        members: dict[str, list[Municipality]] = {}
+        for region_code, municipality in rows:
+            members.setdefault(region_code, []).append(municipality)
+        return members
 
     async def membership_history(self, region_code: str) -> list[MembershipPeriod]:
+        return (await self.membership_histories([region_code])).get(region_code, [])
+
+    async def membership_histories(self, region_codes: Sequence[str]) -> dict[str, list[MembershipPeriod]]:
         rows = await self.session.execute(
             sa.select(
+                col(RegionMembership.region_code),
                 col(RegionMembership.municipality_code),
                 col(Municipality.name),
                 col(RegionMembership.valid_from),
                 col(RegionMembership.valid_to),
             )
             .join(Municipality, col(Municipality.code) == col(RegionMembership.municipality_code))
-            .where(col(RegionMembership.region_code) == region_code)
+            .where(col(RegionMembership.region_code).in_(region_codes))
             .order_by(col(RegionMembership.valid_from), col(RegionMembership.municipality_code))
         )
-        return [MembershipPeriod(*row) for row in rows]
+        histories: dict[str, list[MembershipPeriod]] = {}
+        for region_code, municipality_code, name, valid_from, valid_to in rows:
+            period = MembershipPeriod(municipality_code, name, valid_from, valid_to)
+            histories.setdefault(region_code, []).append(period)
+        return histories
 
     async def current_memberships(self, municipality_codes: Iterable[str] | None = None) -> dict[str, RegionMembership]:
         statement = sa.select(RegionMembership).where(_CURRENT).with_for_update()

@@ -11,7 +11,6 @@ from app.api.problems import problem_responses
 from app.api.routes.users import user_out
 from app.api.schemas import TokenOut, UserOut
 from app.core.errors import InvalidCredentials, InvalidInput
-from app.domain.access import require_authenticated
 from app.domain.auth import AuthService
 from app.domain.users import UserService
 
@@ -60,6 +59,4 @@ async def issue_token(
 @router.get("/me", responses=problem_responses(401))
 async def me(repositories: UnitOfWork, principal: CurrentPrincipal) -> UserOut:
     """The account behind the bearer token."""
-    require_authenticated(principal)
-    assert principal.user_id is not None
-    return user_out(await UserService(repositories).get(principal, principal.user_id))
+    return user_out(await UserService(repositories).me(principal))

@@ -370,33 +370,9 @@ def progress_out(progress: Progress) -> ProgressOut:
         ],
         without_update=progress.without_update,
         concluded_percent=progress.concluded_percent,
-        overdue=[
-            OverdueMetaOut(
-                goal_id=view.goal.id,
-                number=view.goal.number,
-                description=view.goal.description,
-                deadline=view.goal.deadline,
-                days_overdue=view.days_overdue,
-                status=GoalStatus(view.current.status) if view.current else None,
-            )
-            for view in progress.overdue
-            if view.goal.deadline is not None
-        ],
-        indicators=[
-            IndicatorOut(
-                goal_id=item.goal.id,
-                description=item.goal.description,
-                indicator_name=item.goal.indicator_name,
-                polarity=item.polarity,
-                target=item.result.target,
-                achieved=item.result.achieved,
-                reported_on=item.reported_on,
-                met=item.result.met,
-                achievement_percent=item.result.percent,
-            )
-            for item in progress.indicators
-        ],
-        indicators_met=sum(1 for item in progress.indicators if item.result.met),
+        overdue=[OverdueMetaOut(**asdict(item)) for item in progress.overdue],
+        indicators=[IndicatorOut(**asdict(item)) for item in progress.indicators],
+        indicators_met=progress.indicators_met,
     )
 
 
