@@ -9,7 +9,7 @@ export PORT
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: run test lint pytest fmt clean
+.PHONY: run test lint pytest fmt schema clean
 
 run: $(SYNCED)  ## Serve on http://127.0.0.1:$(PORT) (embedded PostgreSQL unless DATABASE_URL is set)
 	$(VENV)/bin/instrumenta serve
@@ -36,6 +36,9 @@ $(UV):
 $(SYNCED): pyproject.toml uv.lock | $(UV)
 	$(UV) sync --frozen --python $(PYTHON)
 	touch $@
+
+schema: $(SYNCED)  ## Rewrite schema.graphql from the code (a test fails while they differ)
+	$(VENV)/bin/instrumenta graphql-schema > schema.graphql
 
 clean:
 	rm -rf .tools $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -180,5 +180,13 @@ def import_territory(
     )
 
 
+@cli.command("graphql-schema")
+def graphql_schema() -> None:
+    """Print the GraphQL schema (SDL); `schema.graphql` in the repository is this output."""
+    from app.api.graphql.schema import build_schema
+
+    typer.echo(build_schema(Settings()).as_str())
+
+
 def main() -> None:
     cli()

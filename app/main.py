@@ -12,6 +12,7 @@ from fastapi.openapi.docs import get_swagger_ui_html, get_swagger_ui_oauth2_redi
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
+from app.api.graphql import install_graphql
 from app.api.middleware import RequestIdMiddleware
 from app.api.problems import install_problem_handlers, problem_media_type_in_openapi
 from app.api.routes import (
@@ -95,6 +96,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     )
     for module in routers:
         app.include_router(module.router)
+    install_graphql(app, settings)
     problem_media_type_in_openapi(app)
     _serve_docs_offline(app)
     return app

@@ -5,7 +5,9 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from functools import cache
+from typing import Any
 
+import httpx
 from argon2 import PasswordHasher
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
@@ -91,3 +93,16 @@ async def make_region(database: ConnectionBoundDatabase, code: str, name: str, m
             RegionMembership(municipality_code=m, region_code=code, uf=uf, valid_from=date(2019, 1, 1)) for m in members
         )
         await session.commit()
+
+
+async def graphql(
+    client: httpx.AsyncClient,
+    query: str,
+    variables: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """POST one GraphQL document; the whole response body (data and errors)."""
+    response = await client.post("/graphql", json={"query": query, "variables": variables or {}}, headers=headers)
+    assert response.status_code in (200, 400), response.text
+    body: dict[str, Any] = response.json()
+    return body

@@ -10,6 +10,8 @@ from typing import Literal
 from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from app.core.pagination import MAX_PAGE_SIZE
+
 MIN_SECRET_BYTES = 32
 SECRET_FILE_NAME = "jwt-secret"  # noqa: S105 (a file name, not a secret)
 
@@ -44,6 +46,12 @@ class Settings(BaseSettings):
     login_max_failures: int = Field(default=5, ge=1)
     login_lockout_seconds: int = Field(default=900, ge=1)
     max_upload_bytes: int = Field(default=20 * 1024 * 1024, ge=1024)
+
+    # GraphQL limits: a query over one is refused with an error naming the limit.
+    graphql_max_depth: int = Field(default=15, ge=3, le=100)
+    graphql_max_aliases: int = Field(default=30, ge=0, le=1000)
+    graphql_max_tokens: int = Field(default=2000, ge=100, le=100_000)
+    graphql_max_page_size: int = Field(default=MAX_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE)
 
     @model_validator(mode="after")
     def _check_keys(self) -> Settings:
