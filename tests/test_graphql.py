@@ -164,7 +164,7 @@ async def test_unexpected_failures_are_masked(client: httpx.AsyncClient, monkeyp
     async def broken(self: Any, code: str) -> Any:
         raise RuntimeError("connection string with a password in it")
 
-    monkeypatch.setattr(TerritoryService, "region", broken)
+    monkeypatch.setattr(TerritoryService, "region_row", broken)
     body = await graphql(client, '{ region(code: "13001") { name } states(first: 1) { nodes { uf } } }')
     error = body["errors"][0]
     assert error["extensions"] == {"code": "internal_error", "status": 500}

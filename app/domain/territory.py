@@ -144,10 +144,14 @@ class TerritoryService:
         return await self.territory.regions(normalize_uf(uf), page)
 
     async def region(self, code: str) -> RegionDetail:
+        return await self._detail(await self.region_row(code))
+
+    async def region_row(self, code: str) -> HealthRegion:
+        """The region alone, without its members and history."""
         region = await self.territory.region(parse_region_code(code))
         if region is None:
             raise NotFound(f"no health region {code}")
-        return await self._detail(region)
+        return region
 
     async def members_of(self, region_codes: Sequence[str]) -> dict[str, list[Municipality]]:
         """Each region's member municipalities today."""

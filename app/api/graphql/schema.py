@@ -126,8 +126,8 @@ async def _municipality(info: Info, code: str) -> Municipality | None:
 
 
 async def _region(info: Info, code: str) -> Region | None:
-    found = await _absent_if_not_found(info, lambda r: TerritoryService(r).region(_bounded_key(code)))
-    return _primed_region(info, found) if found else None
+    found = await _absent_if_not_found(info, lambda r: TerritoryService(r).region_row(_bounded_key(code)))
+    return Region.of(found) if found else None
 
 
 async def _organization(info: Info, organization_id: uuid.UUID) -> Organization | None:
