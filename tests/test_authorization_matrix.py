@@ -7,6 +7,7 @@ role may never perform answers 403; anonymous callers of a write get 401.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -14,8 +15,10 @@ from typing import Any
 import httpx
 import pytest
 
+from app.api.graphql.schema import build_schema
 from app.core.principal import Role
-from tests.support import Account, ConnectionBoundDatabase, make_account, make_region
+from app.core.settings import Settings
+from tests.support import Account, ConnectionBoundDatabase, graphql, make_account, make_region
 
 ROLES = ("admin", "conasems", "cosems", "apoiador", "ses", "gestor", "conselho", "auditor", "anonymous")
 Ids = dict[str, str]
@@ -503,3 +506,185 @@ async def test_gestor_of_manaus_gets_404_for_another_municipality_account(
     response = await client.get(f"/api/v1/users/{other.user.id}", headers=accounts["gestor"].headers)
     assert response.status_code == 404
     assert response.json()["code"] == "not_found"
+
+
+# GraphQL: every query and mutation field, each twinned with the REST row whose outcome it must
+# reproduce (null where REST says 404; an error or a Problem with REST's status otherwise).
+
+REST_ROWS = {row.name: row for row in TABLE}
+
+
+def camel(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {re.sub(r"_([a-z])", lambda m: m.group(1).upper(), key): camel(item) for key, item in value.items()}
+    return value
+
+
+@dataclass(frozen=True)
+class GqlRow:
+    twin: str  # the REST row's name
+    document: str  # one root field; $id, $input and friends come from `variables`
+    variables: Callable[[Ids], dict[str, Any]] = lambda ids: {}
+
+    @property
+    def expected(self) -> dict[str, int]:
+        return REST_ROWS[self.twin].expected
+
+
+PAYLOAD = "{ __typename ... on Problem { code status } }"
+
+
+def _mutation(twin: str, field: str, input_type: str, arguments: str = "", **ids: str) -> GqlRow:
+    """`field(<arguments>, input: $input)` with the REST row's body as `input`; each keyword
+    names a UUID variable and the world id it takes."""
+    body = REST_ROWS[twin].body
+    assert body is not None
+    declared = "".join(f", ${name}: UUID!" for name in ids)
+    given = f"{arguments}, " if arguments else ""
+    document = f"mutation ($input: {input_type}!{declared}) {{ {field}({given}input: $input) {PAYLOAD} }}"
+    return GqlRow(twin, document, lambda world: {"input": camel(body(world))} | {k: world[v] for k, v in ids.items()})
+
+
+def _read(twin: str, field: str, selection: str, key: str) -> GqlRow:
+    """`field(id: $id) { selection }` for the world's object `key`."""
+    return GqlRow(twin, f"query ($id: UUID!) {{ {field}(id: $id) {{ {selection} }} }}", lambda ids: {"id": ids[key]})
+
+
+MANAUS_PLAN = "get Manaus's plan (a draft: not public)"
+GQL_TABLE = [
+    GqlRow("list states", "{ states { nodes { uf } } }"),
+    GqlRow("get state", '{ state(uf: "AM") { name } }'),
+    GqlRow("list municipalities", '{ municipalities(uf: "AM") { nodes { code } } }'),
+    GqlRow("get municipality", '{ municipality(code: "1303809") { name region { code } } }'),
+    GqlRow("list regions", "{ regions { nodes { code } } }"),
+    GqlRow("get region", '{ region(code: "13001") { name municipalities { code } membershipHistory { validFrom } } }'),
+    _mutation("create region in AM", "createRegion", "RegionCreateInput"),
+    _mutation("create region in SP", "createRegion", "RegionCreateInput"),
+    _mutation("update region in AM", "updateRegion", "RegionPatchInput", 'code: "13002"'),
+    _mutation(
+        "update region in SP (outside an AM SES's territory: 404)", "updateRegion", "RegionPatchInput", 'code: "35001"'
+    ),
+    GqlRow("list organizations", "{ organizations { nodes { acronym } } }"),
+    _read("get organization", "organization", "acronym", "organization"),
+    _mutation("create organization in AM", "createOrganization", "OrganizationInput"),
+    _mutation("create organization in SP", "createOrganization", "OrganizationInput"),
+    GqlRow("list users (each sees itself)", "{ users { nodes { databaseId } } }"),
+    _read("get another municipality's gestor", "user", "name", "gestor_other"),
+    _read("get own account", "user", "name", "self"),
+    _mutation("create user", "createUser", "UserCreateInput"),
+    _mutation("update user", "updateUser", "UserPatchInput", "id: $id", id="gestor_other"),
+    GqlRow("me", "{ me { role } }"),
+    GqlRow("list instruments", "{ instruments { nodes { databaseId } } }"),
+    _read(MANAUS_PLAN, "instrument", "status situation", "instrument"),
+    GqlRow(
+        MANAUS_PLAN, "query ($id: ID!) { node(id: $id) { id } }", lambda ids: {"id": f"Instrument:{ids['instrument']}"}
+    ),
+    _read(
+        "get São Gabriel's plan (another municipality's: 404 for Manaus's gestor and conselho)",
+        "instrument",
+        "status",
+        "instrument_other",
+    ),
+    _mutation("create Manaus's plan", "createInstrument", "InstrumentCreateInput"),
+    _mutation("update Manaus's plan", "updateInstrument", "InstrumentPatchInput", "id: $id", id="instrument"),
+    _mutation("move Manaus's plan", "transitionInstrument", "TransitionInput", "id: $id", id="instrument"),
+    _read("history of Manaus's plan", "instrument", "history { toStatus }", "instrument"),
+    _mutation(
+        "deliberate on São Gabriel's plan (not yet at the council: 409 for whoever may decide)",
+        "recordDeliberation",
+        "DeliberationInput",
+        "instrumentId: $id",
+        id="instrument_other",
+    ),
+    _read("deliberations on Manaus's plan", "instrument", "deliberations { outcome }", "instrument"),
+    _mutation(
+        "hearing on Manaus's plan (not an RDQA: 422 for its writers)",
+        "recordHearing",
+        "HearingInput",
+        "instrumentId: $id",
+        id="instrument",
+    ),
+    _read("hearings of Manaus's plan", "instrument", "hearings { heldOn }", "instrument"),
+    GqlRow("Manaus's calendar", '{ calendar(ownerType: municipality, code: "1302603") { ldoBillDue } }'),
+    _mutation("set Manaus's calendar", "setCalendar", "CalendarInput", 'ownerType: municipality, code: "1302603"'),
+    GqlRow("compliance of a region", '{ compliance(year: 2024, region: "13001") { nodes { owner } } }'),
+    GqlRow("panel", '{ panels(year: 2024, uf: "RR") { groups { key } } }'),
+    GqlRow("panel series", '{ panelSeries(fromYear: 2024, toYear: 2025, uf: "RR") { groups { key } } }'),
+    GqlRow("audit trail", "{ auditEvents { nodes { action } } }"),
+    _read(
+        "goal tree of Manaus's plan", "instrument", "goalTree { description children { description } }", "instrument"
+    ),
+    _read(
+        "goal tree of São Gabriel's plan",
+        "instrument",
+        "goals { nodes { description currentStatus { status } } }",
+        "instrument_other",
+    ),
+    _mutation("add a diretriz to Manaus's plan", "createGoal", "GoalCreateInput", "instrumentId: $id", id="instrument"),
+    _mutation(
+        "add a diretriz to São Gabriel's plan",
+        "createGoal",
+        "GoalCreateInput",
+        "instrumentId: $id",
+        id="instrument_other",
+    ),
+    _read("get a meta of Manaus", "goal", "status overdue instrument { kind } children { level }", "meta"),
+    _read("get a meta of São Gabriel", "goal", "status", "meta_other"),
+    _mutation("update a meta of Manaus", "updateGoal", "GoalPatchInput", "id: $id", id="meta"),
+    GqlRow(
+        "delete an objetivo of Manaus (its meta has history: 409 for its writers)",
+        "mutation ($id: UUID!) { deleteGoal(id: $id) " + PAYLOAD + " }",
+        lambda ids: {"id": ids["objetivo"]},
+    ),
+    _mutation("report on a meta of Manaus", "reportStatus", "StatusUpdateInput", "goalId: $id", id="meta"),
+    _mutation("report on a meta of São Gabriel", "reportStatus", "StatusUpdateInput", "goalId: $id", id="meta_other"),
+    _mutation(
+        "report on a meta of a regional plan of 13001 (its apoiador may)",
+        "reportStatus",
+        "StatusUpdateInput",
+        "goalId: $id",
+        id="meta_regional",
+    ),
+    _read("status updates of a meta of Manaus", "goal", "statusUpdates { status supersededBy }", "meta"),
+    _read("status updates of Manaus's plan", "instrument", "statusUpdates { nodes { status } }", "instrument"),
+    _read("progress of Manaus's plan", "instrument", "progress { metas overdue { daysOverdue } }", "instrument"),
+    _mutation(
+        "open a monitoring round on Manaus's plan", "createRound", "RoundInput", "instrumentId: $id", id="instrument"
+    ),
+    _read("monitoring rounds of São Gabriel's plan", "instrument", "rounds { name }", "instrument_other"),
+    _read("report of a monitoring round of Manaus", "round", "name report { asOf tree { description } }", "round"),
+]
+
+
+def _outcome(body: dict[str, Any]) -> int:
+    """REST's status for a GraphQL answer: an error's status, a Problem's, 404 for null."""
+    if body.get("errors"):
+        return int(body["errors"][0]["extensions"]["status"])
+    value = next(iter(body["data"].values()))
+    if value is None:
+        return 404
+    if isinstance(value, dict) and value.get("__typename") == "Problem":
+        return int(value["status"])
+    return 200
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("row", GQL_TABLE, ids=[f"graphql {row.twin} {row.document[:40]}" for row in GQL_TABLE])
+async def test_graphql_authorization_matrix(
+    client: httpx.AsyncClient, accounts: dict[str, Account], world: Ids, row: GqlRow, role: str
+) -> None:
+    caller = accounts.get(role)
+    ids = world | {"self": str(caller.user.id) if caller else world["gestor_other"]}
+    body = await graphql(client, row.document, row.variables(ids), headers=caller.headers if caller else None)
+    expected = row.expected[role]
+    assert _outcome(body) == (200 if expected in (200, 201, 204) else expected), f"{role} {row.twin}: {body}"
+
+
+def test_every_graphql_field_is_in_the_table() -> None:
+    """A new query or mutation joins the matrix before it ships."""
+    schema = build_schema(Settings())._schema
+    assert schema.query_type is not None
+    assert schema.mutation_type is not None
+    fields = set(schema.query_type.fields) | set(schema.mutation_type.fields)
+    covered = {re.search(r"\{\s*(\w+)", row.document).group(1) for row in GQL_TABLE}  # type: ignore[union-attr]
+    assert fields <= covered, f"fields missing from the matrix: {sorted(fields - covered)}"
