@@ -4,19 +4,23 @@ masked failures, savepoints per mutation, the schema file, and GraphiQL served o
 from __future__ import annotations
 
 import re
+import uuid
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from pydantic import SecretStr
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.api.graphql.schema import build_schema
 from app.core.settings import Settings
+from app.domain.goals import GoalService
 from app.domain.territory import TerritoryService
 from app.main import create_app
+from app.repositories import Repositories
 from tests.support import MANAUS, Account, ConnectionBoundDatabase, graphql
 
 SCHEMA_FILE = Path(__file__).parent.parent / "schema.graphql"
@@ -262,3 +266,163 @@ def test_limits_come_from_settings() -> None:
     result = schema.execute_sync("{ states { nodes { " + "uf " * 200 + "} } }")
     assert result.errors
     assert "tokens" in result.errors[0].message
+
+
+@pytest.mark.parametrize(
+    ("document", "variables"),
+    [
+        ('{ state(uf: "\\u0000") { name } }', {}),
+        ("query ($q: String) { municipalities(q: $q) { nodes { code } } }", {"q": "sao\x00"}),
+        (
+            "mutation ($i: InstrumentCreateInput!) { createInstrument(input: $i) { __typename } }",
+            {"i": {"kind": "PMS", "ownerType": "municipality", "owner": MANAUS, "year": 2026, "notes": "a\x00"}},
+        ),
+    ],
+    ids=["escaped in the document", "in a variable", "in a mutation's input"],
+)
+async def test_nul_characters_are_refused_as_rest_refuses_them(
+    client: httpx.AsyncClient, accounts: dict[str, Account], document: str, variables: dict[str, Any]
+) -> None:
+    admin = accounts["admin"].headers
+    response = await client.post("/graphql", json={"query": document, "variables": variables}, headers=admin)
+    assert response.status_code == 422
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["code"] == "invalid_text"
+    listed = (await client.get(f"/api/v1/instruments?municipality={MANAUS}", headers=admin)).json()
+    assert listed["items"] == []
+
+
+async def test_transport_errors_are_problems(client: httpx.AsyncClient) -> None:
+    not_json = await client.post("/graphql", content=b"{not json", headers={"Content-Type": "application/json"})
+    assert not_json.status_code == 400
+    assert not_json.headers["content-type"] == "application/problem+json"
+    over_get = await client.get(
+        "/graphql",
+        params={"query": 'mutation { deleteGoal(id: "00000000-0000-0000-0000-000000000000") { __typename } }'},
+    )
+    assert over_get.status_code == 400
+    assert over_get.json()["detail"] == "mutations are not allowed when using GET"
+    read_over_get = await client.get("/graphql", params={"query": '{ state(uf: "AM") { name } }'})
+    assert read_over_get.json() == {"data": {"state": {"name": "Amazonas"}}}
+
+
+async def test_values_of_the_wrong_type_are_invalid_input(client: httpx.AsyncClient) -> None:
+    body = await graphql(client, "query ($id: UUID!) { instrument(id: $id) { status } }", {"id": "not-a-uuid"})
+    assert body["errors"][0]["extensions"] == {"code": "invalid_input", "status": 422}
+    nested = await graphql(
+        client, f'{{ municipality(code: "{MANAUS}") {{ instruments(year: 1900) {{ nodes {{ year }} }} }} }}'
+    )
+    assert nested["errors"][0]["extensions"]["code"] == "invalid_input"
+
+
+async def test_each_mutation_sees_what_the_ones_before_it_wrote(
+    client: httpx.AsyncClient, accounts: dict[str, Account]
+) -> None:
+    """Loaders start afresh after every write: no stale or expired rows in later payloads."""
+    ses = accounts["ses"].headers
+    regions = await graphql(
+        client,
+        """mutation {
+            a: updateRegion(code: "13002", input: {municipalities: ["1300102", "1300201"]}) {
+                ... on Region { municipalities { code } } }
+            b: updateRegion(code: "13002", input: {municipalities: ["1300102"]}) {
+                ... on Region { municipalities { code } } } }""",
+        headers=ses,
+    )
+    assert regions["data"]["a"]["municipalities"] == [{"code": "1300102"}, {"code": "1300201"}]
+    assert regions["data"]["b"]["municipalities"] == [{"code": "1300102"}]
+    admin = accounts["admin"].headers
+    created = await graphql(
+        client,
+        """mutation { createInstrument(input: {kind: PMS, ownerType: municipality, owner: "1302603", year: 2026}) {
+            ... on Instrument { databaseId } } }""",
+        headers=admin,
+    )
+    goals = await graphql(
+        client,
+        """mutation ($id: UUID!) {
+            a: createGoal(instrumentId: $id, input: {level: diretriz, description: "D1"}) {
+                ... on Goal { instrument { goalTree { description } } } }
+            refused: updateInstrument(id: $id, input: {title: "x"}, expectedVersion: 99) { __typename }
+            b: createGoal(instrumentId: $id, input: {level: diretriz, description: "D2"}) {
+                ... on Goal { instrument { goalTree { description } goals { nodes { description } } } } } }""",
+        {"id": created["data"]["createInstrument"]["databaseId"]},
+        headers=admin,
+    )
+    assert "errors" not in goals, goals["errors"]
+    assert goals["data"]["a"]["instrument"]["goalTree"] == [{"description": "D1"}]
+    assert goals["data"]["b"]["instrument"]["goalTree"] == [{"description": "D1"}, {"description": "D2"}]
+
+
+async def test_a_read_failing_after_a_write_does_not_lose_the_write(
+    client: httpx.AsyncClient, accounts: dict[str, Account], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The payload's reads run in savepoints once the request has written: a database error
+    there is that field's error, and the write stands."""
+
+    async def failing(self: Any, *args: Any, **kwargs: Any) -> Any:
+        await self.repositories.session.execute(text("SELECT 1 / 0"))
+
+    monkeypatch.setattr(GoalService, "pages", failing)
+    admin = accounts["admin"].headers
+    body = await graphql(
+        client,
+        """mutation { createInstrument(input: {kind: PMS, ownerType: municipality, owner: "1302603", year: 2026}) {
+            ... on Instrument { databaseId goals { nodes { description } } } } }""",
+        headers=admin,
+    )
+    assert body["errors"][0]["extensions"]["code"] == "internal_error"
+    listed = (await client.get(f"/api/v1/instruments?municipality={MANAUS}", headers=admin)).json()
+    assert len(listed["items"]) == 1
+
+
+async def test_an_instrument_read_as_of_a_day_shows_its_goals_as_of_that_day(
+    client: httpx.AsyncClient, accounts: dict[str, Account]
+) -> None:
+    admin = accounts["admin"].headers
+    plan = (
+        await client.post(
+            "/api/v1/instruments",
+            json={"kind": "PMS", "owner_type": "municipality", "owner": MANAUS, "year": 2022},
+            headers=admin,
+        )
+    ).json()
+    tree = await client.post(
+        f"/api/v1/instruments/{plan['id']}/goals",
+        json={"level": "meta", "description": "M", "deadline": "2023-01-01"}
+        | {
+            "level": "diretriz",
+            "children": [
+                {
+                    "level": "objetivo",
+                    "description": "O",
+                    "children": [{"level": "meta", "description": "M", "deadline": "2023-01-01"}],
+                }
+            ],
+            "description": "D",
+        },
+        headers=admin,
+    )
+    meta = tree.json()["children"][0]["children"][0]["id"]
+    await client.post(
+        f"/api/v1/goals/{meta}/status-updates", json={"status": "concluida", "reported_on": "2024-06-01"}, headers=admin
+    )
+    body = await graphql(
+        client,
+        f'{{ instrument(id: "{plan["id"]}", asOf: "2023-06-01") {{ goals(level: meta) {{ nodes {{ status overdue }} }} '
+        "goalTree { children { children { status overdue } } } progress { asOf } } }",
+        headers=admin,
+    )
+    instrument = body["data"]["instrument"]
+    assert instrument["goals"]["nodes"] == [{"status": None, "overdue": True}]
+    assert instrument["goalTree"][0]["children"][0]["children"] == [{"status": None, "overdue": True}]
+    assert instrument["progress"] == {"asOf": "2023-06-01"}
+
+
+async def test_current_statuses_of_many_goals_take_one_parameter(database: ConnectionBoundDatabase) -> None:
+    """A nested read may list tens of thousands of metas: more than PostgreSQL's bind limit."""
+    async with database.session() as session:
+        found = await Repositories(session).goals.current_updates_in(
+            [uuid.uuid4()], date(2026, 1, 1), [uuid.uuid4() for _ in range(40_000)]
+        )
+    assert found == {}

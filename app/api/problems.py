@@ -18,7 +18,7 @@ from app.domain.territory_import import ImportRejected
 PROBLEM_JSON = "application/problem+json"
 logger = logging.getLogger("instrumenta")
 
-_HTTP_CODES = {
+HTTP_CODES = {
     400: ("bad_request", "Bad request"),
     401: ("unauthenticated", "Authentication required"),
     403: ("forbidden", "Forbidden"),
@@ -57,7 +57,7 @@ class Problem(BaseModel):
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI `responses` declaring problem+json bodies for these statuses."""
     return {
-        status: {"description": _HTTP_CODES.get(status, ("", "Problem"))[1], "model": Problem} for status in statuses
+        status: {"description": HTTP_CODES.get(status, ("", "Problem"))[1], "model": Problem} for status in statuses
     }
 
 
@@ -144,7 +144,7 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, HTTPException)
-    code, title = _HTTP_CODES.get(exc.status_code, ("http_error", "HTTP error"))
+    code, title = HTTP_CODES.get(exc.status_code, ("http_error", "HTTP error"))
     detail = exc.detail if isinstance(exc.detail, str) else title
     if exc.status_code == 404 and detail == "Not Found":
         detail = f"no route {request.method} {request.url.path}"

@@ -10,7 +10,7 @@ from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import distinct_on
+from sqlalchemy.dialects.postgresql import ARRAY, distinct_on
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
@@ -231,8 +231,9 @@ class GoalRepository:
             .where(col(StatusUpdate.instrument_id).in_(instrument_ids), *_effective(as_of))
             .order_by(col(StatusUpdate.goal_id), col(StatusUpdate.reported_on).desc(), col(StatusUpdate.id).desc())
         )
-        if goal_ids is not None:
-            statement = statement.where(col(StatusUpdate.goal_id).in_(goal_ids))
+        if goal_ids is not None:  # one array parameter, however many goals a nested read lists
+            listed = sa.bindparam("goal_ids", list(goal_ids), type_=ARRAY(sa.Uuid))
+            statement = statement.where(col(StatusUpdate.goal_id) == sa.any_(listed))
         if with_value:
             statement = statement.where(col(StatusUpdate.achieved_value).is_not(None))
         return {row.goal_id: row for row in await self.session.scalars(statement)}

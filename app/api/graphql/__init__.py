@@ -3,16 +3,23 @@ in a browser, served from this package."""
 
 from __future__ import annotations
 
+import json
+import re
 from pathlib import Path
+from typing import Any
 
+from cross_web import HTTPException
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from strawberry.fastapi import GraphQLRouter
+from strawberry.types.unset import UNSET
 
 from app.api.deps import CurrentPrincipal, UnitOfWork, settings_of
 from app.api.graphql.context import Context
 from app.api.graphql.schema import build_schema
+from app.api.problems import HTTP_CODES, problem
+from app.core.errors import InvalidInput
 from app.core.settings import Settings
 
 STATIC = Path(__file__).parent / "static"
@@ -52,12 +59,47 @@ async def _context(request: Request, repositories: UnitOfWork, principal: Curren
     return Context(repositories, principal, settings_of(request))
 
 
+# A NUL in a GraphQL string: escaped in the document, or raw in a JSON variable.
+_NUL_ESCAPE = re.compile(r"\\u0{4}", re.IGNORECASE)
+
+
+def _carries_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value or _NUL_ESCAPE.search(value) is not None
+    if isinstance(value, dict):
+        return any(_carries_nul(item) for item in value.values())
+    if isinstance(value, list):
+        return any(_carries_nul(item) for item in value)
+    return False
+
+
 class _Router(GraphQLRouter[Context, None]):
     async def render_graphql_ide(self, request: Request) -> HTMLResponse:
         return HTMLResponse(IDE_PAGE)
 
+    async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:
+        """Refuse what REST refuses before it runs (text PostgreSQL cannot store), and answer
+        transport errors (a body that is not JSON, a mutation over GET) as problem+json."""
+        if await _nul_in(request):
+            error = InvalidInput("text must not contain NUL characters", code="invalid_text")
+            return problem(request, error.status, error.code, error.title, error.detail)
+        try:
+            return await super().run(request, context=context, root_value=root_value)
+        except HTTPException as exc:
+            code, title = HTTP_CODES.get(exc.status_code, ("bad_request", "Bad request"))
+            return problem(request, exc.status_code, code, title, exc.reason)
+
+
+async def _nul_in(request: Request) -> bool:
+    if request.method == "GET":
+        return _carries_nul(dict(request.query_params))
+    try:
+        return _carries_nul(json.loads(await request.body()))
+    except ValueError:
+        return False  # not JSON: strawberry answers that
+
 
 def install_graphql(app: FastAPI, settings: Settings) -> None:
     app.mount(ASSETS, StaticFiles(directory=STATIC), name="graphql-assets")
-    router = _Router(build_schema(settings), context_getter=_context, graphql_ide="graphiql")
+    router = _Router(build_schema(settings), context_getter=_context, graphql_ide="graphiql", subscription_protocols=())
     app.include_router(router, prefix="/graphql", include_in_schema=False)

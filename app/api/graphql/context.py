@@ -26,6 +26,7 @@ T = TypeVar("T")
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
 BatchLoad = Callable[[Repositories, Sequence[K]], Awaitable[dict[K, V]]]
+MAX_BATCH = 500  # keys per statement: well under PostgreSQL's 32,767 bind parameters
 
 
 @dataclass
@@ -35,15 +36,26 @@ class Context(BaseContext):
     settings: Settings
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     loaders: dict[Hashable, DataLoader[Any, Any]] = field(default_factory=dict)
+    wrote: bool = False
 
     async def read(self, call: Callable[[Repositories], Awaitable[T]]) -> T:
         async with self.lock:
-            return await call(self.repositories)
+            if not self.wrote:
+                return await call(self.repositories)
+            # After a write, a failing read must not abort the transaction that holds it.
+            try:
+                async with self.repositories.savepoint():
+                    return await call(self.repositories)
+            except DBAPIError as exc:
+                raise invalid_text_error(exc) or exc from exc
 
     async def write(self, call: Callable[[Repositories], Awaitable[T]]) -> T | DomainError:
         """One mutation in its own savepoint: a refused write (a DomainError, returned for the
-        payload) leaves nothing behind, and neither does an unexpected failure (raised)."""
+        payload) leaves nothing behind, and neither does an unexpected failure (raised). What
+        loaders cached before it may be stale or expired after it, so they start afresh."""
         async with self.lock:
+            self.loaders.clear()
+            self.wrote = True
             try:
                 async with self.repositories.savepoint():
                     return await call(self.repositories)
@@ -65,6 +77,6 @@ class Context(BaseContext):
                 answers = await self.read(lambda repositories: load(repositories, keys))
                 return [answers.get(key, default) for key in keys]
 
-            found = DataLoader(load_fn=batch)
+            found = DataLoader(load_fn=batch, max_batch_size=MAX_BATCH)
             self.loaders[name] = found
         return found

@@ -4,6 +4,7 @@ payload or in `extensions` of a query's error; anything unexpected is masked."""
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterator
 from typing import Any, cast
 
@@ -16,6 +17,8 @@ from strawberry.scalars import JSON
 from app.core.errors import DomainError, InvalidInput
 
 logger = logging.getLogger("instrumenta")
+# graphql-core's words for a variable or argument whose value does not fit its type
+_BAD_VALUE = re.compile(r"^Variable '\$\w+' (?:got|has) invalid value|^Expected value of type")
 
 
 @strawberry.type
@@ -80,7 +83,9 @@ def _with_code(error: GraphQLError) -> GraphQLError:
     if isinstance(original, DomainError):
         extensions: dict[str, Any] = {"code": original.code, "status": original.status, **original.extra}
         return _copy(error, error.message, extensions)
-    if original is None or error.path is None:  # the document, its variables, or a limit
+    if _BAD_VALUE.search(error.message):  # a value of the wrong type: REST's 422
+        return _copy(error, error.message, {"code": "invalid_input", "status": 422})
+    if original is None or error.path is None:  # the document, or one of its limits
         return _copy(error, error.message, {"code": "invalid_query", "status": 400})
     logger.error("unexpected error in GraphQL field %s", ".".join(map(str, error.path)), exc_info=original)
     return _copy(error, "something went wrong on our side", {"code": "internal_error", "status": 500})

@@ -61,6 +61,7 @@ from app.api.graphql.types import (
     history_loader,
     members_loader,
     page_request,
+    within,
 )
 from app.core.errors import DomainError, InvalidInput, NotFound
 from app.core.settings import Settings
@@ -83,18 +84,8 @@ ExpectedVersion = Annotated[
 ]
 
 
-def _within(name: str, value: str | int | None, low: int, high: int) -> None:
-    """REST's query-parameter bounds: lengths for text, ranges for numbers."""
-    if value is None:
-        return
-    size = len(value) if isinstance(value, str) else value
-    if not low <= size <= high:
-        what = "length" if isinstance(value, str) else "value"
-        raise InvalidInput(f"{name}: {what} must be between {low} and {high}")
-
-
 def _bounded_key(code: str, longest: int = 20) -> str:
-    _within("code", code, 0, longest)
+    within("code", code, 0, longest)
     return code
 
 
@@ -115,7 +106,7 @@ def _primed_region(info: Info, detail: RegionDetail) -> Region:
 
 
 async def _state(info: Info, uf: str) -> State | None:
-    _within("uf", uf, 0, 2)
+    within("uf", uf, 0, 2)
     found = await _absent_if_not_found(info, lambda r: TerritoryService(r).state(uf))
     return State.of(found) if found else None
 
@@ -168,9 +159,9 @@ async def _panel(
     uf: str | None,
     as_of: date | None,
 ) -> Panel:
-    _within("year", from_year, 1988, 2100)
-    _within("year", to_year, 1988, 2100)
-    _within("uf", uf, 0, 2)
+    within("year", from_year, 1988, 2100)
+    within("year", to_year, 1988, 2100)
+    within("uf", uf, 0, 2)
     grouping: GroupBy = code_of(group_by) if group_by is not None else "uf"
     groups = await info.context.read(
         lambda r: PanelService(r).series(
@@ -204,8 +195,8 @@ class Query:
         after: str | None = None,
     ) -> Connection[Municipality]:
         for name, value, low, high in (("uf", uf, 0, 2), ("region", region, 0, 5), ("q", q, 1, 100)):
-            _within(name, value, low, high)
-        _within("maxPopulation", max_population, 0, 2**31 - 1)
+            within(name, value, low, high)
+        within("maxPopulation", max_population, 0, 2**31 - 1)
         page = page_request(info.context, first, after)
         found = await info.context.read(
             lambda r: TerritoryService(r).municipalities(page, uf=uf, region=region, q=q, max_population=max_population)
@@ -220,7 +211,7 @@ class Query:
     async def regions(
         self, info: Info, uf: str | None = None, first: int | None = None, after: str | None = None
     ) -> Connection[Region]:
-        _within("uf", uf, 0, 2)
+        within("uf", uf, 0, 2)
         page = page_request(info.context, first, after)
         found = await info.context.read(lambda r: TerritoryService(r).regions(page, uf=uf))
         return connection(found, Region.of)
@@ -233,7 +224,7 @@ class Query:
     async def organizations(
         self, info: Info, uf: str | None = None, first: int | None = None, after: str | None = None
     ) -> Connection[Organization]:
-        _within("uf", uf, 0, 2)
+        within("uf", uf, 0, 2)
         page = page_request(info.context, first, after)
         found = await info.context.read(lambda r: OrganizationService(r).page(page, uf=uf))
         return connection(found, Organization.of)
@@ -276,9 +267,9 @@ class Query:
         after: str | None = None,
     ) -> Connection[Instrument]:
         for name, value, high in (("owner", owner, 36), ("uf", uf, 2), ("region", region, 5)):
-            _within(name, value, 0, high)
-        _within("municipality", municipality, 0, 7)
-        _within("year", year, 1988, 2100)
+            within(name, value, 0, high)
+        within("municipality", municipality, 0, 7)
+        within("year", year, 1988, 2100)
         context = info.context
         page = page_request(context, first, after)
         found = await context.read(
@@ -328,8 +319,8 @@ class Query:
         after: str | None = None,
     ) -> Connection[Compliance]:
         for name, value, high in (("uf", uf, 2), ("region", region, 5), ("municipality", municipality, 7)):
-            _within(name, value, 0, high)
-        _within("year", year, 1988, 2100)
+            within(name, value, 0, high)
+        within("year", year, 1988, 2100)
         page = page_request(info.context, first, after)
         found = await info.context.read(
             lambda r: ComplianceService(r).report(
@@ -386,8 +377,8 @@ class Query:
         first: int | None = None,
         after: str | None = None,
     ) -> Connection[AuditEvent]:
-        _within("entity", entity, 0, 40)
-        _within("entityId", entity_id, 0, 80)
+        within("entity", entity, 0, 40)
+        within("entityId", entity_id, 0, 80)
         context = info.context
         page = page_request(context, first, after)
         found = await context.read(

@@ -62,6 +62,16 @@ def page_request(context: Context, first: int | None, after: str | None) -> Page
     return PageRequest.parse(min(limit, cap), after)
 
 
+def within(name: str, value: str | int | None, low: int, high: int) -> None:
+    """REST's query-parameter bounds: lengths for text, ranges for numbers."""
+    if value is None:
+        return
+    size = len(value) if isinstance(value, str) else value
+    if not low <= size <= high:
+        what = "length" if isinstance(value, str) else "value"
+        raise InvalidInput(f"{name}: {what} must be between {low} and {high}")
+
+
 def global_id(type_name: str, key: object) -> strawberry.ID:
     return strawberry.ID(f"{type_name}:{key}")
 
@@ -224,6 +234,7 @@ class Municipality(Node):
     ) -> Connection[Instrument]:
         context = info.context
         page = page_request(context, first, after)
+        within("year", year, 1988, 2100)
         filters = {
             "kind": code_of(kind),
             "year": year,
@@ -454,8 +465,8 @@ class Instrument(Node):
     ) -> Connection[Goal]:
         context = info.context
         page = page_request(context, first, after)
-        if responsible is not None and len(responsible) > 200:
-            raise InvalidInput("responsible is at most 200 characters")
+        within("responsible", responsible, 0, 200)
+        as_of = as_of or self.as_of
         filters = {
             "level": code_of(level),
             "status": code_of(status),
@@ -472,7 +483,7 @@ class Instrument(Node):
 
     @strawberry.field(description="The top nodes of the goal tree, each with its `children`.")
     async def goal_tree(self, info: Info, as_of: date | None = None) -> list[Goal]:
-        context = info.context
+        context, as_of = info.context, as_of or self.as_of
 
         async def load(repositories: Any, keys: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[GoalNode]]:
             return await GoalService(repositories).trees(context.principal, keys, as_of)
@@ -482,7 +493,7 @@ class Instrument(Node):
 
     @strawberry.field(description="Metas by status, overdue ones, share concluded, indicators; as of a day.")
     async def progress(self, info: Info, as_of: date | None = None) -> ProgressReport:
-        context = info.context
+        context, as_of = info.context, as_of or self.as_of
         found = await context.read(
             lambda repositories: MonitoringService(repositories).progress(context.principal, self.database_id, as_of)
         )
