@@ -220,7 +220,10 @@ class Municipality(Node):
         found = await info.context.loader("region of", _regions_of, None).load(self.code)
         return Region.of(found) if found else None
 
-    @strawberry.field(description="Its instruments the caller may see, as `instruments(municipality:)` lists them.")
+    @strawberry.field(
+        description="Its instruments the caller may see, as `instruments(municipality:)` lists them. "
+        "In a list of municipalities, `first` and `after` apply to each one's instruments."
+    )
     async def instruments(
         self,
         info: Info,
@@ -451,7 +454,10 @@ class Instrument(Node):
         found: list[rows.MonitoringRound] = await _records_loader(info, rows.MonitoringRound).load(self.database_id)
         return [Round.of(row) for row in found]
 
-    @strawberry.field(description="The goal tree as a list in reading order, as REST's `?flat=true` pages it.")
+    @strawberry.field(
+        description="The goal tree as a list in reading order, as REST's `?flat=true` pages it. "
+        "In a list of instruments, `first` and `after` apply to each one's goals."
+    )
     async def goals(
         self,
         info: Info,
