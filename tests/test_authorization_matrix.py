@@ -8,12 +8,13 @@ role may never perform answers 403; anonymous callers of a write get 401.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.api.graphql.schema import build_schema
 from app.core.principal import Role
@@ -427,24 +428,48 @@ async def _goal_tree(client: httpx.AsyncClient, admin: Account, instrument_id: s
     return {"objetivo": objetivo["id"], "meta": meta["id"]}
 
 
-@pytest.mark.parametrize("role", ROLES)
+async def each_role(
+    connection: AsyncConnection, world: Ids, check: Callable[[str, Ids], Awaitable[str | None]]
+) -> None:
+    """Run `check` for every caller on one world, each in a savepoint rolled back after it (a
+    write by one caller must not change what the next one meets); report every mismatch."""
+    mismatches = []
+    for role in ROLES:
+        savepoint = await connection.begin_nested()
+        try:
+            mismatch = await check(role, world)
+        finally:
+            await savepoint.rollback()
+        if mismatch:
+            mismatches.append(f"{role}: {mismatch}")
+    assert not mismatches, "\n".join(mismatches)
+
+
+def _ids(world: Ids, caller: Account | None) -> Ids:
+    return world | {"self": str(caller.user.id) if caller else world["gestor_other"]}
+
+
 @pytest.mark.parametrize("row", TABLE, ids=[row.name for row in TABLE])
 async def test_authorization_matrix(
-    client: httpx.AsyncClient, accounts: dict[str, Account], world: Ids, row: Row, role: str
+    client: httpx.AsyncClient, accounts: dict[str, Account], world: Ids, connection: AsyncConnection, row: Row
 ) -> None:
-    caller = accounts.get(role)
-    ids = world | {"self": str(caller.user.id) if caller else world["gestor_other"]}
-    headers = row.headers | (caller.headers if caller else {})
-    response = await client.request(
-        row.method,
-        row.path(ids),
-        json=row.body(ids) if row.body else None,
-        files=row.files,
-        headers=headers,
-    )
-    assert response.status_code == row.expected[role], f"{role} {row.method} {row.path(ids)}: {response.text}"
-    if response.status_code >= 400:
-        assert response.headers["content-type"] == "application/problem+json"
+    async def check(role: str, world: Ids) -> str | None:
+        caller = accounts.get(role)
+        ids = _ids(world, caller)
+        response = await client.request(
+            row.method,
+            row.path(ids),
+            json=row.body(ids) if row.body else None,
+            files=row.files,
+            headers=row.headers | (caller.headers if caller else {}),
+        )
+        if response.status_code != row.expected[role]:
+            return f"{response.status_code}, not {row.expected[role]}: {response.text[:300]}"
+        if response.status_code >= 400 and response.headers["content-type"] != "application/problem+json":
+            return f"{response.headers['content-type']}, not problem+json"
+        return None
+
+    await each_role(connection, world, check)
 
 
 PLACEHOLDERS = {
@@ -668,16 +693,19 @@ def _outcome(body: dict[str, Any]) -> int:
     return 200
 
 
-@pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("row", GQL_TABLE, ids=[f"graphql {row.twin} {row.document[:40]}" for row in GQL_TABLE])
 async def test_graphql_authorization_matrix(
-    client: httpx.AsyncClient, accounts: dict[str, Account], world: Ids, row: GqlRow, role: str
+    client: httpx.AsyncClient, accounts: dict[str, Account], world: Ids, connection: AsyncConnection, row: GqlRow
 ) -> None:
-    caller = accounts.get(role)
-    ids = world | {"self": str(caller.user.id) if caller else world["gestor_other"]}
-    body = await graphql(client, row.document, row.variables(ids), headers=caller.headers if caller else None)
-    expected = row.expected[role]
-    assert _outcome(body) == (200 if expected in (200, 201, 204) else expected), f"{role} {row.twin}: {body}"
+    async def check(role: str, world: Ids) -> str | None:
+        caller = accounts.get(role)
+        headers = caller.headers if caller else None
+        body = await graphql(client, row.document, row.variables(_ids(world, caller)), headers=headers)
+        expected = row.expected[role]
+        outcome = _outcome(body)
+        return None if outcome == (200 if expected in (200, 201, 204) else expected) else f"{outcome}: {body}"
+
+    await each_role(connection, world, check)
 
 
 def test_every_graphql_field_is_in_the_table() -> None:
