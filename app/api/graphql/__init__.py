@@ -44,9 +44,19 @@ IDE_PAGE = f"""<!doctype html>
     ReactDOM.createRoot(document.getElementById("graphiql")).render(
       React.createElement(GraphiQL, {{
         fetcher,
-        defaultQuery: "# Uma região, seus municípios e os instrumentos de cada um\\n"
-          + "{{ region(code: \\"13001\\") {{ name municipalities {{ name instruments(first: 5) "
-          + "{{ nodes {{ kind year status }} }} }} }} }}\\n",
+        defaultQuery: [
+          "# Uma região, seus municípios e os instrumentos de cada um",
+          "{{",
+          "  region(code: \\"13001\\") {{",
+          "    name",
+          "    municipalities {{",
+          "      name",
+          "      instruments(first: 5) {{ nodes {{ kind year status situation }} }}",
+          "    }}",
+          "  }}",
+          "}}",
+          "",
+        ].join("\\n"),
       }})
     );
   </script>
