@@ -3,12 +3,13 @@ whatever the size of the region (counted with a SQLAlchemy event on the test's c
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from datetime import date
 from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.core.principal import Role
@@ -72,7 +73,8 @@ async def _region_with_trees(database: ConnectionBoundDatabase, code: str, membe
         await session.commit()
 
 
-async def _statements(client: httpx.AsyncClient, connection: AsyncConnection, code: str, account: Account) -> int:
+async def _counted(connection: AsyncConnection, request: Awaitable[dict[str, Any]]) -> tuple[dict[str, Any], int]:
+    """The answer to `request` and the SQL statements it ran (the test's own savepoints aside)."""
     statements: list[str] = []
 
     def record(*args: object) -> None:
@@ -82,11 +84,28 @@ async def _statements(client: httpx.AsyncClient, connection: AsyncConnection, co
 
     event.listen(connection.sync_connection, "before_cursor_execute", record)
     try:
-        body = await graphql(client, NESTED, {"code": code}, headers=account.headers)
+        body = await request
     finally:
         event.remove(connection.sync_connection, "before_cursor_execute", record)
     assert "errors" not in body, body["errors"]
-    return _checked(body, len(statements))
+    return body, len(statements)
+
+
+async def _statements(client: httpx.AsyncClient, connection: AsyncConnection, code: str, account: Account) -> int:
+    body, count = await _counted(connection, graphql(client, NESTED, {"code": code}, headers=account.headers))
+    return _checked(body, count)
+
+
+async def _amazonas(connection: AsyncConnection, count: int) -> list[str]:
+    """Municipalities of AM outside the regions the `accounts` fixture draws."""
+    rows = await connection.execute(
+        text(
+            "SELECT code FROM municipality WHERE uf = 'AM' AND code NOT IN ('1302603', '1303809', '1300102') "
+            "ORDER BY code LIMIT :count"
+        ),
+        {"count": count},
+    )
+    return [row[0] for row in rows.all()]
 
 
 def _checked(body: dict[str, object], count: int) -> int:
@@ -110,15 +129,7 @@ async def test_nested_region_read_costs_the_same_few_statements_for_3_or_30_muni
     app: Any,
     role: str,
 ) -> None:
-    municipalities = [
-        row[0]
-        for row in (
-            await connection.exec_driver_sql(
-                "SELECT code FROM municipality WHERE uf = 'AM' AND code NOT IN ('1302603', '1303809', '1300102') "
-                "ORDER BY code LIMIT 33"
-            )
-        ).all()
-    ]
+    municipalities = await _amazonas(connection, 33)
     await _region_with_trees(database, "13090", municipalities[:30], metas=20)
     await _region_with_trees(database, "13091", municipalities[30:], metas=20)
     caller = accounts["admin"]
@@ -128,3 +139,24 @@ async def test_nested_region_read_costs_the_same_few_statements_for_3_or_30_muni
     small = await _statements(client, connection, "13091", caller)
     assert large == small
     assert large <= BUDGET
+
+
+async def test_progress_of_a_list_of_instruments_costs_the_same_for_1_or_5(
+    client: httpx.AsyncClient,
+    connection: AsyncConnection,
+    database: ConnectionBoundDatabase,
+    accounts: dict[str, Account],
+) -> None:
+    municipalities = await _amazonas(connection, 2)
+    await _region_with_trees(database, "13090", municipalities, metas=3)
+    query = """query ($code: String!, $first: Int!) { municipality(code: $code) { instruments(first: $first) {
+        nodes { progress(asOf: "2024-07-01") { metas byStatus { status count } overdue { daysOverdue } } } } } }"""
+    counts = []
+    for first in (1, 5):
+        variables = {"code": municipalities[0], "first": first}
+        body, count = await _counted(connection, graphql(client, query, variables, headers=accounts["admin"].headers))
+        nodes = body["data"]["municipality"]["instruments"]["nodes"]
+        assert len(nodes) == first
+        assert all(node["progress"]["metas"] == 3 for node in nodes)
+        counts.append(count)
+    assert counts[0] == counts[1]

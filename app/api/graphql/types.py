@@ -31,7 +31,7 @@ from app.api.graphql.enums import (
     ScopeCode,
     SituationCode,
 )
-from app.core.errors import InvalidInput
+from app.core.errors import InvalidInput, NotFound
 from app.core.pagination import DEFAULT_PAGE_SIZE, Page, PageRequest
 from app.domain.calendars import CalendarView
 from app.domain.compliance import EnteCompliance
@@ -500,9 +500,13 @@ class Instrument(Node):
     @strawberry.field(description="Metas by status, overdue ones, share concluded, indicators; as of a day.")
     async def progress(self, info: Info, as_of: date | None = None) -> ProgressReport:
         context, as_of = info.context, as_of or self.as_of
-        found = await context.read(
-            lambda repositories: MonitoringService(repositories).progress(context.principal, self.database_id, as_of)
-        )
+
+        async def load(repositories: Any, keys: Sequence[uuid.UUID]) -> dict[uuid.UUID, Progress]:
+            return await MonitoringService(repositories).progresses_by_id(context.principal, keys, as_of)
+
+        found = await context.loader(("progress", as_of), load, None).load(self.database_id)
+        if found is None:  # written out of the caller's sight since it was read
+            raise NotFound(f"no instrument {self.database_id}")
         return ProgressReport.of(found)
 
     @strawberry.field(description="Every status update on its metas in the order recorded (for syncing).")
