@@ -8,7 +8,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from datetime import date, datetime
-from typing import Any, Generic, TypeVar, cast
+from typing import Any, ClassVar, Generic, TypeVar, cast
 
 import strawberry
 from strawberry.dataloader import DataLoader
@@ -78,9 +78,11 @@ def global_id(type_name: str, key: object) -> strawberry.ID:
 
 @strawberry.interface(description="An object that `node(id:)` finds again by its `id`.")
 class Node:
+    node_key: ClassVar[str] = "database_id"  # the field holding the REST key
+
     @strawberry.field(description="Global id: the type and its REST key, e.g. `Instrument:<uuid>`.")
     def id(self) -> strawberry.ID:
-        raise NotImplementedError
+        return global_id(type(self).__name__, getattr(self, self.node_key))
 
 
 @strawberry.type
@@ -132,13 +134,10 @@ EMPTY: Page[Any] = Page([], None)
 
 @strawberry.type
 class State(Node):
+    node_key: ClassVar[str] = "uf"
     code: int = strawberry.field(description="IBGE UF code")
     uf: str
     name: str
-
-    @strawberry.field
-    def id(self) -> strawberry.ID:
-        return global_id("State", self.uf)
 
     @classmethod
     def of(cls, row: rows.State) -> State:
@@ -175,16 +174,13 @@ class MembershipPeriod:
 
 @strawberry.type
 class Region(Node):
+    node_key: ClassVar[str] = "code"
     code: str = strawberry.field(description="DATASUS CO_REGSAUD")
     uf: str
     name: str
     macro_code: str | None
     active: bool
     version: int
-
-    @strawberry.field
-    def id(self) -> strawberry.ID:
-        return global_id("Region", self.code)
 
     @strawberry.field(description="Its member municipalities today.")
     async def municipalities(self, info: Info) -> list[Municipality]:
@@ -205,15 +201,12 @@ class Region(Node):
 
 @strawberry.type
 class Municipality(Node):
+    node_key: ClassVar[str] = "code"
     code: str = strawberry.field(description="IBGE code, 7 digits")
     code6: str = strawberry.field(description="DATASUS code, 6 digits")
     uf: str
     name: str
     population: int | None
-
-    @strawberry.field
-    def id(self) -> strawberry.ID:
-        return global_id("Municipality", self.code)
 
     @strawberry.field(description="Its health region today.")
     async def region(self, info: Info) -> Region | None:
@@ -266,10 +259,6 @@ class Organization(Node):
     name: str
     uf: str | None
 
-    @strawberry.field
-    def id(self) -> strawberry.ID:
-        return global_id("Organization", self.database_id)
-
     @classmethod
     def of(cls, row: rows.Organization) -> Organization:
         return cls(database_id=row.id, acronym=row.acronym, name=row.name, uf=row.uf)
@@ -291,10 +280,6 @@ class User(Node):
     version: int
     created_at: datetime
     updated_at: datetime
-
-    @strawberry.field
-    def id(self) -> strawberry.ID:
-        return global_id("User", self.database_id)
 
     @classmethod
     def of(cls, account: Account) -> User:
@@ -419,10 +404,6 @@ class Instrument(Node):
     goal_structure: GoalStructure
     version: int
     as_of: strawberry.Private[date | None]
-
-    @strawberry.field
-    def id(self) -> strawberry.ID:
-        return global_id("Instrument", self.database_id)
 
     @strawberry.field(description="Every status change: who, when, from, to, and the comment.")
     async def history(self, info: Info) -> list[HistoryEntry]:
@@ -643,10 +624,6 @@ class Goal(Node):
     as_of: strawberry.Private[date | None]
     known_children: strawberry.Private[list[GoalNode] | None]
 
-    @strawberry.field
-    def id(self) -> strawberry.ID:
-        return global_id("Goal", self.database_id)
-
     @strawberry.field(description="The nodes under it, in order.")
     async def children(self, info: Info) -> list[Goal]:
         if self.known_children is not None:
@@ -799,10 +776,6 @@ class Round(Node):
     kind: RoundKindCode
     kind_label: str
     created_at: datetime
-
-    @strawberry.field
-    def id(self) -> strawberry.ID:
-        return global_id("Round", self.database_id)
 
     @strawberry.field(description="Every meta with its status, details and difficulties as of the round's day.")
     async def report(self, info: Info) -> RoundReportView:
