@@ -188,9 +188,7 @@ class GoalService:
 
     async def tree(self, principal: Principal, instrument_id: uuid.UUID, as_of: date | None = None) -> list[GoalNode]:
         instrument = await self.instruments.visible(principal, instrument_id)
-        day = as_of or utc_now().date()
-        goals = await self.goals.tree(instrument.id)
-        return build_tree(goals, await self.goals.current_updates(instrument.id, day), day)
+        return (await self.trees(principal, [instrument.id], as_of)).get(instrument.id, [])
 
     async def page(
         self,
@@ -206,11 +204,17 @@ class GoalService:
     ) -> Page[GoalView]:
         """The tree as a flat list in reading order, filtered; statuses as of `as_of`."""
         instrument = await self.instruments.visible(principal, instrument_id)
-        day = as_of or utc_now().date()
-        where = goal_filter(level, status, overdue, responsible)
-        found = await self.goals.page(instrument.id, where, day, page)
-        current = await self.goals.current_updates(instrument.id, day, [goal.id for goal in found.items])
-        return found.map(lambda goal: goal_view(goal, current.get(goal.id), day))
+        found = await self.pages(
+            principal,
+            [instrument.id],
+            page,
+            level=level,
+            status=status,
+            overdue=overdue,
+            responsible=responsible,
+            as_of=as_of,
+        )
+        return found.get(instrument.id, Page([], None))
 
     async def pages(
         self,

@@ -146,10 +146,6 @@ class GoalRepository:
         )
         return list(rows)
 
-    async def page(self, instrument_id: uuid.UUID, where: GoalFilter, as_of: date, page: PageRequest) -> Page[Goal]:
-        statement = _filtered(where, as_of).where(col(Goal.instrument_id) == instrument_id)
-        return await keyset_page(self.session, statement, _ORDER, page, _key)
-
     async def pages(
         self,
         principal: Principal,
