@@ -272,13 +272,14 @@ def test_limits_come_from_settings() -> None:
     ("document", "variables"),
     [
         ('{ state(uf: "\\u0000") { name } }', {}),
+        ('{ state(uf: "\\u{0}") { name } }', {}),
         ("query ($q: String) { municipalities(q: $q) { nodes { code } } }", {"q": "sao\x00"}),
         (
             "mutation ($i: InstrumentCreateInput!) { createInstrument(input: $i) { __typename } }",
             {"i": {"kind": "PMS", "ownerType": "municipality", "owner": MANAUS, "year": 2026, "notes": "a\x00"}},
         ),
     ],
-    ids=["escaped in the document", "in a variable", "in a mutation's input"],
+    ids=["escaped in the document", "braced escape", "in a variable", "in a mutation's input"],
 )
 async def test_nul_characters_are_refused_as_rest_refuses_them(
     client: httpx.AsyncClient, accounts: dict[str, Account], document: str, variables: dict[str, Any]

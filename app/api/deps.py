@@ -34,7 +34,7 @@ async def _unit_of_work(request: Request) -> AsyncIterator[Repositories]:
             raise
         except BaseException as exc:
             await session.rollback()
-            refused = invalid_text_error(exc)
+            refused = _invalid_text(exc)
             if refused is not None:
                 raise refused from exc
             raise
@@ -45,7 +45,7 @@ async def _unit_of_work(request: Request) -> AsyncIterator[Repositories]:
 _UNSTORABLE_TEXT = frozenset({"22021", "22P05"})
 
 
-def invalid_text_error(exc: BaseException) -> InvalidInput | None:
+def _invalid_text(exc: BaseException) -> InvalidInput | None:
     """The client's error behind a database failure, if it was text PostgreSQL cannot store."""
     if _sqlstate(exc) in _UNSTORABLE_TEXT:
         return InvalidInput("text must not contain NUL characters", code="invalid_text")

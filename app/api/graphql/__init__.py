@@ -69,8 +69,8 @@ async def _context(request: Request, repositories: UnitOfWork, principal: Curren
     return Context(repositories, principal, settings_of(request))
 
 
-# A NUL in a GraphQL string: escaped in the document, or raw in a JSON variable.
-_NUL_ESCAPE = re.compile(r"\\u0{4}", re.IGNORECASE)
+# A NUL in a GraphQL string: escaped in the document (\u0000 or \u{0}), or raw in a JSON variable.
+_NUL_ESCAPE = re.compile(r"\\u(?:0{4}|\{0+\})", re.IGNORECASE)
 
 
 def _carries_nul(value: Any) -> bool:

@@ -12,11 +12,9 @@ from collections.abc import Awaitable, Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from sqlalchemy.exc import DBAPIError
 from strawberry.dataloader import DataLoader
 from strawberry.fastapi import BaseContext
 
-from app.api.deps import invalid_text_error
 from app.core.errors import DomainError
 from app.core.principal import Principal
 from app.core.settings import Settings
@@ -43,11 +41,8 @@ class Context(BaseContext):
             if not self.wrote:
                 return await call(self.repositories)
             # After a write, a failing read must not abort the transaction that holds it.
-            try:
-                async with self.repositories.savepoint():
-                    return await call(self.repositories)
-            except DBAPIError as exc:
-                raise invalid_text_error(exc) or exc from exc
+            async with self.repositories.savepoint():
+                return await call(self.repositories)
 
     async def write(self, call: Callable[[Repositories], Awaitable[T]]) -> T | DomainError:
         """One mutation in its own savepoint: a refused write (a DomainError, returned for the
@@ -61,11 +56,6 @@ class Context(BaseContext):
                     return await call(self.repositories)
             except DomainError as exc:
                 return exc
-            except DBAPIError as exc:
-                refused = invalid_text_error(exc)
-                if refused is None:
-                    raise
-                return refused
 
     def loader(self, name: Hashable, load: BatchLoad[K, V], default: Any) -> DataLoader[K, V]:
         """This request's loader called `name` (one per distinct set of arguments): it answers
