@@ -5,11 +5,16 @@ from __future__ import annotations
 import csv
 import io
 from collections import Counter
+from datetime import date, timedelta
 from typing import Any
 
 import httpx
+import sqlalchemy as sa
 from openpyxl import load_workbook
+from sqlalchemy.ext.asyncio import AsyncConnection
 
+from app.domain.instrument_rules import situation
+from app.repositories.panels import situation_sql
 from tests.support import Account, ConnectionBoundDatabase
 from tests.test_compliance import _instrument, _region_of_twenty
 
@@ -106,3 +111,43 @@ async def test_series_year_by_year(client: httpx.AsyncClient) -> None:
     assert all(g["total"] == (15 + 1) * 6 for g in groups)
     backwards = await client.get(f"{PANEL}/series", params={"from": 2025, "to": 2023})
     assert backwards.status_code == 422
+
+
+async def test_the_sql_situation_rule_is_the_domains_at_every_boundary(connection: AsyncConnection) -> None:
+    """The panel counts situations in SQL; every ordering of deadline, milestone and day (and
+    their absence) must give what app.domain.instrument_rules.situation gives."""
+    pivot = date(2024, 5, 31)
+    near: list[date | None] = [None, *(pivot + timedelta(days=d) for d in (-1, 0, 1))]
+    cases = [(due, reached, as_of) for due in near for reached in near for as_of in near if as_of is not None]
+    rule = situation_sql("due", "reached", "as_of")
+    statement = f"""SELECT {rule} FROM unnest(CAST(:dues AS date[]), CAST(:reached AS date[]),
+        CAST(:days AS date[])) WITH ORDINALITY AS c(due, reached, as_of, n) ORDER BY n"""  # noqa: S608 (the rule's own text)
+    rows = await connection.execute(
+        sa.text(statement),
+        {"dues": [c[0] for c in cases], "reached": [c[1] for c in cases], "days": [c[2] for c in cases]},
+    )
+    assert [row[0] for row in rows] == [situation(due, reached, as_of) for due, reached, as_of in cases]  # type: ignore[arg-type]
+
+
+async def test_an_entes_own_calendar_moves_its_missing_instruments_deadlines(
+    client: httpx.AsyncClient, accounts: dict[str, Account]
+) -> None:
+    """Manaus approves its PAS by 30 June: on 1 June 2024 its missing PAS 2025 is still pending,
+    where every other municipality's (due 15 April) is late. The panel says what compliance says."""
+    admin = accounts["admin"]
+    moved = await client.put(
+        "/api/v1/entes/municipality/1302603/calendar", json={"ldo_bill_due": "06-30"}, headers=admin.headers
+    )
+    assert moved.status_code == 200, moved.text
+    query = {"year": 2025, "group_by": "municipality", "uf": "AM", "kind": "PAS", "as_of": "2024-06-01"}
+    groups = {g["key"]: g for g in (await client.get(PANEL, params=query)).json()["groups"]}
+    assert len(groups) == 62
+    for code in ("1302603", "1303809"):
+        compliance = await client.get(
+            "/api/v1/compliance", params={"municipality": code, "year": 2025, "as_of": "2024-06-01"}
+        )
+        [ente] = compliance.json()["items"]
+        [pas] = [i for i in ente["instruments"] if i["kind"] == "PAS"]
+        assert groups[code]["by_situation"][pas["situation"]] == groups[code]["total"] == 1
+    assert groups["1302603"]["by_situation"]["pendente"] == 1
+    assert groups["1303809"]["by_situation"]["atrasado"] == 1

@@ -33,6 +33,16 @@ from app.repositories.tables import Instrument, Municipality, utc_now
 from app.repositories.territory import MunicipalityFilter
 
 EnteType = Literal["municipality", "state"]
+# What the law expects of every ente each year: (a municipality's kind, a state's, quadrimester).
+ExpectedSlot = tuple[Kind, Kind, int | None]
+EXPECTED_SLOTS: tuple[ExpectedSlot, ...] = (
+    (Kind.PMS, Kind.PES, None),  # the plan covering the year
+    (Kind.PAS, Kind.PAS, None),
+    (Kind.RDQA, Kind.RDQA, 1),
+    (Kind.RDQA, Kind.RDQA, 2),
+    (Kind.RDQA, Kind.RDQA, 3),
+    (Kind.RAG, Kind.RAG, None),
+)
 
 
 @dataclass(frozen=True)
@@ -66,12 +76,8 @@ def expected_instruments(
     """The expected set for one ente and year, matched against what it has."""
     plan_kind = Kind.PMS if owner_type == "municipality" else Kind.PES
     wanted = [
-        (plan_kind, plan_start_covering(year), None),
-        (Kind.PAS, year, None),
-        (Kind.RDQA, year, 1),
-        (Kind.RDQA, year, 2),
-        (Kind.RDQA, year, 3),
-        (Kind.RAG, year, None),
+        (state if owner_type == "state" else municipal, plan_start_covering(year) if municipal is Kind.PMS else year, q)
+        for municipal, state, q in EXPECTED_SLOTS
     ]
     found = {(row.kind, row.quadrimester): row for row in existing if row.kind != plan_kind}
     plan = next((row for row in existing if row.kind == plan_kind), None)

@@ -12,12 +12,22 @@ from datetime import date
 from typing import Literal
 
 from app.core.errors import InvalidInput
-from app.core.pagination import MAX_PAGE_SIZE, PageRequest
-from app.domain.compliance import ComplianceService, EnteCompliance
-from app.domain.instrument_rules import Kind, Situation, Status
+from app.domain.compliance import EXPECTED_SLOTS, ExpectedSlot
+from app.domain.instrument_rules import (
+    DEFAULT_CALENDAR,
+    Calendar,
+    Kind,
+    Situation,
+    Status,
+    deadline,
+    period_of,
+    plan_start_covering,
+)
+from app.domain.instruments import calendar_from
 from app.domain.territory import normalize_uf
 from app.repositories import Repositories
-from app.repositories.tables import utc_now
+from app.repositories.panels import OwnDue, Slot
+from app.repositories.tables import EnteCalendar, utc_now
 
 GroupBy = Literal["uf", "region", "municipality"]
 MAX_SERIES_YEARS = 20
@@ -39,7 +49,6 @@ class PanelGroup:
 class PanelService:
     def __init__(self, repositories: Repositories) -> None:
         self.repositories = repositories
-        self.compliance = ComplianceService(repositories)
 
     async def instruments(
         self,
@@ -66,50 +75,44 @@ class PanelService:
         if not 1988 <= from_year <= to_year <= 2100 or to_year - from_year >= MAX_SERIES_YEARS:
             raise InvalidInput(f"give 1988 ≤ from ≤ to ≤ 2100, at most {MAX_SERIES_YEARS} years", code="invalid_period")
         day = as_of or utc_now().date()
-        entes, keys, names = await self._entes(group_by, normalize_uf(uf))
+        state_uf = normalize_uf(uf)
+        panels = self.repositories.panels
+        names = await panels.group_names(group_by, state_uf)
+        calendars = await panels.calendars(state_uf)
         groups: list[PanelGroup] = []
         for year in range(from_year, to_year + 1):
+            counts = await panels.expected_counts(
+                year=year,
+                slots=[Slot(m.value, s.value, q, _due(m, year, q, DEFAULT_CALENDAR)) for m, s, q in EXPECTED_SLOTS],
+                own_dues=_own_dues(calendars, EXPECTED_SLOTS, year),
+                group_by=group_by,
+                uf=state_uf,
+                as_of=day,
+            )
             by_key: dict[str, PanelGroup] = {}
-            for ente in await self.compliance.compliance_of(entes, year, day):
-                key = keys.get((ente.owner_type, ente.owner))
-                if key is None:
-                    continue  # a state in a per-region or per-municipality panel, or a municipality in no region
-                group = by_key.setdefault(key, PanelGroup(key, names[key], year))
-                _count(group, ente, kind)
+            for row in counts:
+                group = by_key.setdefault(row.key, PanelGroup(row.key, names[row.key], year))
+                if kind is None or row.kind == kind:
+                    group.total += row.count
+                    group.by_status[Status(row.status)] += row.count
+                    group.by_situation[Situation(row.situation)] += row.count
             groups += [by_key[key] for key in sorted(by_key)]
         return groups
 
-    async def _entes(
-        self, group_by: GroupBy, uf: str | None
-    ) -> tuple[list[tuple[str, str, str, str]], dict[tuple[str, str], str], dict[str, str]]:
-        """The entes to count, the group each belongs to, and each group's name."""
-        territory = self.repositories.territory
-        entes: list[tuple[str, str, str, str]] = []
-        keys: dict[tuple[str, str], str] = {}
-        names: dict[str, str] = {}
-        states = (await territory.states(PageRequest(limit=MAX_PAGE_SIZE))).items
-        if group_by == "uf":
-            names = {state.uf: state.name for state in states}
-            for state in states:
-                if uf in (None, state.uf):
-                    entes.append(("state", state.uf, state.name, state.uf))
-                    keys[("state", state.uf)] = state.uf
-        regions = await territory.regions_by_code() if group_by == "region" else {}
-        names |= {code: region.name for code, region in regions.items()}
-        for municipality, region_code in await territory.municipalities_with_region(uf):
-            key = {"uf": municipality.uf, "region": region_code, "municipality": municipality.code}[group_by]
-            entes.append(("municipality", municipality.code, municipality.name, municipality.uf))
-            if key is not None:
-                keys[("municipality", municipality.code)] = key
-                if group_by == "municipality":
-                    names[key] = municipality.name
-        return entes, keys, names
+
+def _due(kind: Kind, year: int, quadrimester: int | None, calendar: Calendar) -> date | None:
+    start = plan_start_covering(year) if kind in (Kind.PMS, Kind.PES) else year
+    return deadline(kind, period_of(kind, start, quadrimester), calendar)
 
 
-def _count(group: PanelGroup, ente: EnteCompliance, kind: Kind | None) -> None:
-    for expected in ente.instruments:
-        if kind is not None and expected.kind is not kind:
-            continue
-        group.total += 1
-        group.by_status[expected.status] += 1
-        group.by_situation[expected.situation] += 1
+def _own_dues(calendars: list[EnteCalendar], slots: tuple[ExpectedSlot, ...], year: int) -> list[OwnDue]:
+    """The deadlines an ente's own calendar moves, slot by slot."""
+    dues = []
+    for row in calendars:
+        calendar = calendar_from(row.ldo_bill_due, row.plan_due)
+        for number, (municipality_kind, state_kind, quadrimester) in enumerate(slots, start=1):
+            kind = state_kind if row.owner_type == "state" else municipality_kind
+            due = _due(kind, year, quadrimester, calendar)
+            if due != _due(kind, year, quadrimester, DEFAULT_CALENDAR):
+                dues.append(OwnDue(row.owner_type, row.owner_code, number, due))
+    return dues

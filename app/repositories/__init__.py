@@ -11,6 +11,7 @@ from app.repositories.audit import AuditRepository
 from app.repositories.goals import GoalRepository
 from app.repositories.instruments import InstrumentRepository
 from app.repositories.organizations import OrganizationRepository
+from app.repositories.panels import PanelRepository
 from app.repositories.territory import TerritoryRepository
 from app.repositories.users import UserRepository
 
@@ -25,6 +26,7 @@ class Repositories:
         self.users = UserRepository(session)
         self.instruments = InstrumentRepository(session)
         self.goals = GoalRepository(session)
+        self.panels = PanelRepository(session)
         self.audit = AuditRepository(session)
 
     def savepoint(self) -> AsyncSessionTransaction:

@@ -1,0 +1,153 @@
+"""The panels' counts, aggregated by PostgreSQL: every expected instrument of every state and
+municipality in scope, created or not, counted per group, slot, status and situation. One
+statement however many entes, so the national panel does not walk 5,597 entes in Python."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Literal
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from app.repositories.tables import EnteCalendar, HealthRegion, Municipality, State
+
+GroupKey = Literal["uf", "region", "municipality"]
+
+
+@dataclass(frozen=True)
+class Slot:
+    """One instrument the law expects of every ente for a year. `due` is the default calendar's
+    deadline; `state_kind` differs from `municipality_kind` for the plan (PES, PMS)."""
+
+    municipality_kind: str
+    state_kind: str
+    quadrimester: int | None
+    due: date | None
+
+
+@dataclass(frozen=True)
+class OwnDue:
+    """A slot's deadline for an ente whose own calendar moves it."""
+
+    owner_type: str
+    owner_code: str
+    slot: int
+    due: date | None
+
+
+@dataclass(frozen=True)
+class SlotCount:
+    key: str
+    kind: str
+    status: str
+    situation: str
+    count: int
+
+
+def situation_sql(due: str, reached: str, as_of: str) -> str:
+    """app.domain.instrument_rules.situation, as SQL over three expressions (a test keeps the
+    two in step)."""
+    return f"""CASE WHEN {reached} IS NOT NULL AND {reached} <= {as_of} THEN
+        CASE WHEN {due} IS NULL OR {reached} <= {due} THEN 'cumprido_no_prazo' ELSE 'cumprido_com_atraso' END
+      WHEN {due} IS NULL OR {as_of} <= {due} THEN 'pendente' ELSE 'atrasado' END"""
+
+
+_DUE = "CASE WHEN f.owner_code IS NOT NULL THEN f.deadline ELSE coalesce(d.due, s.due) END"
+
+# Plans run four years, so the instruments covering a year started at most three years before.
+_KIND = "CASE e.owner_type WHEN 'state' THEN s.state_kind ELSE s.municipality_kind END"
+_COUNTS = sa.text(f"""
+WITH slot AS (
+  SELECT * FROM unnest(CAST(:municipality_kinds AS text[]), CAST(:state_kinds AS text[]),
+    CAST(:quadrimesters AS int[]), CAST(:dues AS date[])) WITH ORDINALITY
+    AS s(municipality_kind, state_kind, quadrimester, due, n)),
+own_due AS (
+  SELECT * FROM unnest(CAST(:own_types AS text[]), CAST(:own_codes AS text[]), CAST(:own_slots AS int[]),
+    CAST(:own_dues AS date[])) AS d(owner_type, owner_code, n, due)),
+ente AS (
+  SELECT 'state' AS owner_type, st.uf::text AS owner_code, st.uf::text AS key FROM state st
+  WHERE :group_by = 'uf' AND (CAST(:uf AS text) IS NULL OR st.uf = :uf)
+  UNION ALL
+  SELECT 'municipality', m.code::text,
+    CASE CAST(:group_by AS text) WHEN 'uf' THEN m.uf::text WHEN 'region' THEN rm.region_code::text ELSE m.code::text END
+  FROM municipality m
+  LEFT JOIN region_membership rm ON rm.municipality_code = m.code AND rm.valid_to IS NULL
+  WHERE CAST(:uf AS text) IS NULL OR m.uf = :uf),
+found AS (
+  SELECT DISTINCT ON (owner_type, owner_code, kind, coalesce(quadrimester, 0))
+    owner_type, owner_code, kind, coalesce(quadrimester, 0) AS quadrimester, status, deadline, milestone_on
+  FROM instrument
+  WHERE year BETWEEN :year - 3 AND :year AND end_year >= :year AND owner_type IN ('state', 'municipality')
+    AND (CAST(:uf AS text) IS NULL OR uf = :uf)
+  ORDER BY owner_type, owner_code, kind, coalesce(quadrimester, 0), year)
+SELECT e.key, {_KIND} AS kind, coalesce(f.status, 'nao_iniciado') AS status,
+  {situation_sql(_DUE, "f.milestone_on", "CAST(:as_of AS date)")} AS situation, count(*)::int AS count
+FROM ente e CROSS JOIN slot s
+LEFT JOIN found f ON f.owner_type = e.owner_type AND f.owner_code = e.owner_code
+  AND f.kind = {_KIND}
+  AND f.quadrimester = coalesce(s.quadrimester, 0)
+LEFT JOIN own_due d ON d.owner_type = e.owner_type AND d.owner_code = e.owner_code AND d.n = s.n
+WHERE e.key IS NOT NULL
+GROUP BY 1, 2, 3, 4
+""")  # noqa: S608 (built from constants only)
+
+
+class PanelRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def expected_counts(
+        self,
+        *,
+        year: int,
+        slots: Sequence[Slot],
+        own_dues: Sequence[OwnDue],
+        group_by: GroupKey,
+        uf: str | None,
+        as_of: date,
+    ) -> list[SlotCount]:
+        """Per group key and kind: how many of the entes' expected instruments stand at each
+        status and situation. Own dues name slots by number from 1, in the order given.
+        Municipalities in no health region are left out of a per-region count; states count
+        only per UF."""
+        rows = await self.session.execute(
+            _COUNTS,
+            {
+                "municipality_kinds": [s.municipality_kind for s in slots],
+                "state_kinds": [s.state_kind for s in slots],
+                "quadrimesters": [s.quadrimester for s in slots],
+                "dues": [s.due for s in slots],
+                "own_types": [d.owner_type for d in own_dues],
+                "own_codes": [d.owner_code for d in own_dues],
+                "own_slots": [d.slot for d in own_dues],
+                "own_dues": [d.due for d in own_dues],
+                "group_by": group_by,
+                "uf": uf,
+                "year": year,
+                "as_of": as_of,
+            },
+        )
+        return [SlotCount(*row) for row in rows]
+
+    async def group_names(self, group_by: GroupKey, uf: str | None) -> dict[str, str]:
+        if group_by == "uf":
+            columns, owner_uf = (col(State.uf), col(State.name)), col(State.uf)
+        elif group_by == "region":
+            columns, owner_uf = (col(HealthRegion.code), col(HealthRegion.name)), col(HealthRegion.uf)
+        else:
+            columns, owner_uf = (col(Municipality.code), col(Municipality.name)), col(Municipality.uf)
+        statement = sa.select(*columns)
+        if uf is not None:
+            statement = statement.where(owner_uf == uf)
+        return {str(key): str(name) for key, name in await self.session.execute(statement)}
+
+    async def calendars(self, uf: str | None) -> list[EnteCalendar]:
+        """Every ente's own calendar (of a UF): the few that move a deadline."""
+        statement = sa.select(EnteCalendar)
+        if uf is not None:
+            statement = statement.where(col(EnteCalendar.uf) == uf)
+        return list(await self.session.scalars(statement))
