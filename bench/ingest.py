@@ -1,0 +1,145 @@
+"""Ingest: a goal matrix of N metas with a STATUS column through the import endpoint (N metas
+and N status updates), then the same matrix with new statuses (N status updates alone); each
+beside raw COPY of the same rows in one transaction. The instrument is removed afterwards, so the
+dataset stays as it was built."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from datetime import UTC, date, datetime
+from typing import Any
+
+import asyncpg
+import httpx
+
+HEADER = "DIRETRIZ;OBJETIVO;META;INDICADOR;UNIDADE;LINHA DE BASE;ANO DA LINHA DE BASE;META DO PLANO;STATUS"
+BRANCHES = 10  # diretrizes, and objetivos under each
+
+
+def matrix(rows: int, status: str) -> bytes:
+    lines = [HEADER]
+    for n in range(rows):
+        d, o = n % BRANCHES + 1, n // BRANCHES % BRANCHES + 1
+        lines.append(
+            f"{d}. Diretriz {d};{d}.{o}. Objetivo {d}.{o};Meta {n + 1}: ampliar a cobertura;"
+            f"Cobertura;%;{n % 50 + 10};2025;{n % 40 + 60};{status}"
+        )
+    return ("\n".join(lines) + "\n").encode()
+
+
+async def _timed_import(client: httpx.AsyncClient, instrument_id: str, body: bytes, day: str) -> tuple[float, Any]:
+    started = time.perf_counter()
+    answer = await client.post(
+        f"/api/v1/instruments/{instrument_id}/goals/import",
+        params={"reported_on": day},
+        files={"file": ("matriz.csv", body, "text/csv")},
+    )
+    seconds = time.perf_counter() - started
+    if answer.status_code != 200:
+        raise RuntimeError(f"import answered {answer.status_code}: {answer.text[:300]}")
+    return seconds, answer.json()
+
+
+def _goal_rows(instrument_id: uuid.UUID, rows: int) -> tuple[list[tuple[Any, ...]], list[uuid.UUID]]:
+    now = datetime.now(UTC)
+    goals: list[tuple[Any, ...]] = []
+    parents: dict[tuple[int, ...], uuid.UUID] = {}
+    metas: list[uuid.UUID] = []
+    for n in range(rows):
+        d, o = n % BRANCHES + 1, n // BRANCHES % BRANCHES + 1
+        path: tuple[int, ...] = ()
+        for level, position in (("diretriz", d), ("objetivo", o)):
+            parent = parents.get(path)
+            path = (*path, position)
+            if path not in parents:
+                parents[path] = uuid.uuid4()
+                key = ".".join(f"{p:05d}" for p in path)
+                goals.append((parents[path], instrument_id, parent, key, level, f"{level} {path}", 1, now, now))
+        meta = uuid.uuid4()
+        key = ".".join(f"{p:05d}" for p in (*path, n + 1))
+        goals.append((meta, instrument_id, parents[path], key, "meta", f"Meta {n + 1}", 1, now, now))
+        metas.append(meta)
+    return goals, metas
+
+
+GOAL_COLUMNS = ["id", "instrument_id", "parent_id", "sort_key", "level", "description", "version", "created_at",
+    "updated_at"]  # fmt: skip
+UPDATE_COLUMNS = ["goal_id", "instrument_id", "reported_on", "status", "recorded_at"]
+
+
+async def _copy(connection: asyncpg.Connection, instrument_id: uuid.UUID, rows: int) -> tuple[float, float]:
+    """Raw COPY of a matrix's goals and status updates, then of status updates alone; rolled back."""
+    scratch = uuid.uuid4()
+    goals, metas = _goal_rows(scratch, rows)
+    now = datetime.now(UTC)
+    timings: list[float] = []
+    for with_goals in (True, False):
+        transaction = connection.transaction()
+        await transaction.start()
+        try:
+            await connection.execute(
+                """INSERT INTO instrument (id, kind, owner_type, owner_code, uf, municipality_code, year, end_year,
+                     status, goal_structure, version, created_at, updated_at)
+                   SELECT $1, kind, owner_type, owner_code, uf, municipality_code, 2099, 2102, status,
+                     goal_structure, 1, now(), now() FROM instrument WHERE id = $2""",
+                scratch,
+                instrument_id,
+            )
+            if not with_goals:  # the status updates' metas, outside the timing
+                await connection.copy_records_to_table("goal", records=goals, columns=GOAL_COLUMNS)
+            updates = [(meta, scratch, date(2026, 5, 31), "em_andamento", now) for meta in metas]
+            started = time.perf_counter()
+            if with_goals:
+                await connection.copy_records_to_table("goal", records=goals, columns=GOAL_COLUMNS)
+            await connection.copy_records_to_table("status_update", records=updates, columns=UPDATE_COLUMNS)
+            timings.append(time.perf_counter() - started)
+        finally:
+            await transaction.rollback()
+    return timings[0], timings[1]
+
+
+async def _remove(connection: asyncpg.Connection, instrument_id: uuid.UUID, audit_from: int) -> None:
+    """Status updates and the audit trail are append-only by trigger; the bench alone steps past."""
+    async with connection.transaction():
+        await connection.execute("SET LOCAL session_replication_role = replica")
+        for table in ("status_update", "goal"):
+            await connection.execute(f"DELETE FROM {table} WHERE instrument_id = $1", instrument_id)
+        await connection.execute("DELETE FROM audit_event WHERE id > $1", audit_from)
+        await connection.execute("DELETE FROM instrument_event WHERE instrument_id = $1", instrument_id)
+        await connection.execute("DELETE FROM instrument WHERE id = $1", instrument_id)
+
+
+async def run(url: str, base_url: str, headers: dict[str, str], rows: int) -> list[dict[str, Any]]:
+    connection = await asyncpg.connect(url)
+    try:
+        code = await connection.fetchval(
+            "SELECT code FROM municipality m WHERE NOT EXISTS (SELECT 1 FROM instrument i WHERE "
+            "i.owner_type = 'municipality' AND i.owner_code = m.code AND i.kind = 'PMS' AND i.year = 2026) "
+            "ORDER BY code LIMIT 1"
+        )
+        audit_from = await connection.fetchval("SELECT coalesce(max(id), 0) FROM audit_event")
+        async with httpx.AsyncClient(base_url=base_url, headers=headers, timeout=3600) as client:
+            created = await client.post(
+                "/api/v1/instruments", json={"kind": "PMS", "owner_type": "municipality", "owner": code, "year": 2026}
+            )
+            created.raise_for_status()
+            instrument_id = uuid.UUID(created.json()["id"])
+            try:
+                matrix_s, first = await _timed_import(
+                    client, str(instrument_id), matrix(rows, "Em andamento"), "2026-05-31"
+                )
+                updates_s, second = await _timed_import(
+                    client, str(instrument_id), matrix(rows, "Concluída"), "2026-09-30"
+                )
+                if first["status_updates_created"] != rows or second["status_updates_created"] != rows:
+                    raise RuntimeError(f"imports wrote {first} and {second}, not {rows} status updates each")
+                copy_matrix_s, copy_updates_s = await _copy(connection, instrument_id, rows)
+            finally:
+                await _remove(connection, instrument_id, audit_from)
+    finally:
+        await connection.close()
+    return [
+        {"name": "goal_matrix", "rows": rows, "product_s": round(matrix_s, 3), "copy_s": round(copy_matrix_s, 3)},
+        {"name": "status_updates", "rows": rows, "product_s": round(updates_s, 3), "copy_s": round(copy_updates_s, 3)},
+    ]

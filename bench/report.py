@@ -1,0 +1,202 @@
+"""The report: bench/results/<date>-<scale>.json (every figure), .md (tables, ratios, targets)
+and .png (throughput and p99 per scenario). Figures are medians over the interleaved rounds."""
+
+from __future__ import annotations
+
+import json
+import statistics
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+
+from bench.scenarios import SCENARIOS
+
+STACK_ORDER = ("product", "rest", "floor", "pgbench", "postgraphile")
+STACK_NAMES = {
+    "product": "Instrumenta",
+    "rest": "Instrumenta REST",
+    "floor": "floor app (json_agg)",
+    "pgbench": "pgbench (same SQL)",
+    "postgraphile": "PostGraphile 4",
+}
+FIGURES = ("rps", "p50_ms", "p99_ms")
+
+
+def medians(reads: Iterable[dict[str, Any]]) -> dict[tuple[str, str, int], dict[str, float | None]]:
+    grouped: dict[tuple[str, str, int], list[dict[str, Any]]] = {}
+    for row in reads:
+        grouped.setdefault((row["scenario"], row["stack"], row["concurrency"]), []).append(row)
+    result: dict[tuple[str, str, int], dict[str, float | None]] = {}
+    for key, rows in grouped.items():
+        figures: dict[str, float | None] = {}
+        for figure in FIGURES:
+            values = [r[figure] for r in rows if r[figure] is not None]
+            figures[figure] = round(statistics.median(values), 2) if values else None
+        figures["non_2xx"] = sum(r["non_2xx"] + r["errors"] for r in rows)
+        result[key] = figures
+    return result
+
+
+def _ratio(a: float | None, b: float | None) -> str:
+    return f"{a / b:.2f}×" if a and b else "–"
+
+
+def _fmt(value: float | None) -> str:
+    if value is None:
+        return "–"
+    return f"{value:,.1f}" if value < 100 else f"{value:,.0f}"
+
+
+def targets(results: dict[str, Any]) -> list[tuple[str, str, bool | None]]:
+    """(target, what this run shows, met?) for the issue's national-scale targets."""
+    m = medians(results["reads"])
+
+    def get(scenario: str, stack: str, c: int, figure: str) -> float | None:
+        return m.get((scenario, stack, c), {}).get(figure)
+
+    rows: list[tuple[str, str, bool | None]] = []
+    page, floor = get("goals_page", "product", 16, "rps"), get("goals_page", "floor", 16, "rps")
+    p99 = get("goals_page", "product", 16, "p99_ms")
+    ok = page is not None and floor is not None and p99 is not None
+    rows.append(
+        (
+            "REST 100-meta page: ≥ 0.8× floor at c16, p99 ≤ 40 ms",
+            f"{_ratio(page, floor)} of the floor, p99 {_fmt(p99)} ms",
+            ok and page / floor >= 0.8 and p99 <= 40 if ok else None,  # type: ignore[operator]
+        )
+    )
+    panel = get("panel", "product", 1, "p50_ms")
+    rows.append(("National panel: p50 ≤ 50 ms", f"p50 {_fmt(panel)} ms at c1", panel <= 50 if panel else None))
+    nested, rest = get("graphql_nested", "product", 16, "rps"), get("graphql_nested", "floor", 16, "rps")
+    peer = get("graphql_nested", "postgraphile", 16, "rps")
+    met = None if not (nested and rest) else nested / rest >= 0.5 and (peer is None or nested >= peer)
+    rows.append(
+        (
+            "GraphQL nested: ≥ 0.5× REST (json_agg) and ≥ PostGraphile at c16",
+            f"{_ratio(nested, rest)} of REST, {_ratio(nested, peer)} of PostGraphile",
+            met,
+        )
+    )
+    for item in results["ingest"]:
+        if item["name"] == "status_updates":
+            seconds, copy = item["product_s"], item["copy_s"]
+            scaled = seconds * 100_000 / item["rows"]
+            rows.append(
+                (
+                    "Import: 100k status updates ≤ 1 s, ≥ 0.5× COPY",
+                    f"{item['rows']:,} in {seconds:.2f} s ({scaled:.1f} s per 100k), {_ratio(copy, seconds)} of COPY",
+                    scaled <= 1 and copy / seconds >= 0.5,
+                )
+            )
+    peak = results["memory"]["peak_rss_mib"].get("product")
+    rows.append(("Peak RSS under read load ≤ 300 MB", f"{_fmt(peak)} MiB", peak <= 300 if peak else None))
+    return rows
+
+
+def markdown(results: dict[str, Any]) -> str:
+    m = medians(results["reads"])
+    lines = [
+        f"# Benchmark {results['date']}, scale `{results['scale']}`",
+        "",
+        f"Dataset (seed {results['seed']}): "
+        + ", ".join(
+            f"{k} {v:,}" if isinstance(v, int) and not isinstance(v, bool) else f"{k} {v}"
+            for k, v in results["dataset"].items()
+        ),
+        "",
+        f"Timing: {results['timing']['warmup']} s warm-up (discarded), {results['timing']['duration']} s measured, "
+        f"{results['timing']['rounds']} interleaved round(s), medians shown. Servers pinned to core "
+        f"{results['machine']['server_core']}, load generator and pgbench to core {results['machine']['load_core']}; "
+        "PostgreSQL shares both.",
+        "",
+        "## Reads",
+        "",
+        "| scenario | c | stack | req/s | p50 ms | p99 ms | errors | ÷ floor | ÷ pgbench | ÷ PostGraphile |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for scenario in SCENARIOS:
+        for c in scenario.concurrency:
+            floor = m.get((scenario.name, "floor", c), {}).get("rps") or m.get((scenario.name, "rest", c), {}).get(
+                "rps"
+            )
+            pgbench = m.get((scenario.name, "pgbench", c), {}).get("rps")
+            peer = m.get((scenario.name, "postgraphile", c), {}).get("rps")
+            for stack in STACK_ORDER:
+                row = m.get((scenario.name, stack, c))
+                if row is None:
+                    continue
+                rps = row["rps"]
+                lines.append(
+                    f"| {scenario.title} | {c} | {STACK_NAMES[stack]} | {_fmt(rps)} | {_fmt(row['p50_ms'])} | "
+                    f"{_fmt(row['p99_ms'])} | {row['non_2xx']} | {_ratio(rps, floor)} | {_ratio(rps, pgbench)} | "
+                    f"{_ratio(rps, peer)} |"
+                )
+    lines += [
+        "",
+        "In the GraphQL page scenario the floor is the product's own REST page (the same data); in the nested one it "
+        "is the floor app's single json_agg statement.",
+        "",
+        "## Ingest",
+        "",
+        "| import | rows | through the endpoint s | raw COPY s | COPY ÷ endpoint |",
+        "|---|---|---|---|---|",
+    ]
+    for item in results["ingest"]:
+        lines.append(
+            f"| {item['name']} | {item['rows']:,} | {item['product_s']:.3f} | {item['copy_s']:.3f} | "
+            f"{_ratio(item['copy_s'], item['product_s'])} |"
+        )
+    memory = results["memory"]
+    lines += ["", "## Memory (MiB)", "", "| server | RSS at start | peak RSS after the reads |", "|---|---|---|"]
+    for name, peak in memory["peak_rss_mib"].items():
+        lines.append(f"| {name} | {_fmt(memory['rss_start_mib'].get(name))} | {_fmt(peak)} |")
+    lines += ["", "## Targets (set for the national scale)", "", "| target | this run | met |", "|---|---|---|"]
+    for target, shown, met in targets(results):
+        lines.append(f"| {target} | {shown} | {'yes' if met else 'no' if met is not None else '–'} |")
+    lines += ["", "## Machine and versions", ""]
+    lines += [f"- {k}: {v}" for k, v in results["machine"].items()]
+    lines += [f"- PostgreSQL {k}: {v}" for k, v in results["postgres"].items()]
+    lines += [f"- {k} {v}" for k, v in results["versions"].items()]
+    lines += [f"- left out: {k} ({v})" for k, v in results["skipped"].items()]
+    lines += ["", f"Response sizes (bytes): {results['body_bytes']}", "", f"Whole run: {results['seconds']} s", ""]
+    return "\n".join(lines)
+
+
+def chart(results: dict[str, Any], path: Path) -> None:
+    m = medians(results["reads"])
+    labels = [(s, c) for s in SCENARIOS for c in s.concurrency]
+    stacks = [stack for stack in STACK_ORDER if any(key[1] == stack for key in m)]
+    figure, axes = plt.subplots(2, 1, figsize=(13, 8), sharex=True)
+    width = 0.8 / max(1, len(stacks))
+    for index, stack in enumerate(stacks):
+        xs = [i + index * width for i in range(len(labels))]
+        for axis, figure_name in zip(axes, ("rps", "p99_ms"), strict=True):
+            values = [m.get((s.name, stack, c), {}).get(figure_name) or 0 for s, c in labels]
+            axis.bar(xs, values, width, label=STACK_NAMES[stack])
+    axes[0].set_ylabel("requests/s (log)")
+    axes[1].set_ylabel("p99 ms (log)")
+    for axis in axes:
+        axis.set_yscale("log")
+        axis.grid(axis="y", alpha=0.3)
+    axes[1].set_xticks([i + 0.4 - width / 2 for i in range(len(labels))])
+    axes[1].set_xticklabels([f"{s.name}\nc{c}" for s, c in labels], fontsize=8)
+    axes[0].legend(fontsize=8)
+    axes[0].set_title(f"Instrumenta benchmark {results['date']}, scale {results['scale']}")
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+
+
+def write(results: dict[str, Any], out: Path) -> list[Path]:
+    out.mkdir(parents=True, exist_ok=True)
+    stem = out / f"{results['date']}-{results['scale']}"
+    data, text, image = stem.with_suffix(".json"), stem.with_suffix(".md"), stem.with_suffix(".png")
+    data.write_text(json.dumps(results, indent=1, default=str) + "\n")
+    text.write_text(markdown(results))
+    chart(results, image)
+    return [text, image, data]
