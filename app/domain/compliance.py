@@ -18,6 +18,7 @@ from app.domain.instrument_rules import (
     DEFAULT_CALENDAR,
     Calendar,
     Kind,
+    Period,
     Situation,
     Status,
     days_late,
@@ -70,19 +71,22 @@ class EnteCompliance:
     instruments: list[Expected]
 
 
+def expected_period(kind: Kind, year: int, quadrimester: int | None) -> Period:
+    """The period of the instrument of `kind` expected for `year`: the plan covering it, or the year."""
+    start = plan_start_covering(year) if kind in (Kind.PMS, Kind.PES) else year
+    return period_of(kind, start, quadrimester)
+
+
 def expected_instruments(
     owner_type: str, year: int, existing: list[Instrument], calendar: Calendar, as_of: date
 ) -> list[Expected]:
     """The expected set for one ente and year, matched against what it has."""
     plan_kind = Kind.PMS if owner_type == "municipality" else Kind.PES
-    wanted = [
-        (state if owner_type == "state" else municipal, plan_start_covering(year) if municipal is Kind.PMS else year, q)
-        for municipal, state, q in EXPECTED_SLOTS
-    ]
+    wanted = [(state if owner_type == "state" else municipal, q) for municipal, state, q in EXPECTED_SLOTS]
     found = {(row.kind, row.quadrimester): row for row in existing if row.kind != plan_kind}
     plan = next((row for row in existing if row.kind == plan_kind), None)
     result = []
-    for kind, start, quadrimester in wanted:
+    for kind, quadrimester in wanted:
         row = plan if kind is plan_kind else found.get((kind, quadrimester))
         if row is not None:
             result.append(
@@ -100,7 +104,7 @@ def expected_instruments(
                 )
             )
             continue
-        period = period_of(kind, start, quadrimester)
+        period = expected_period(kind, year, quadrimester)
         due = deadline(kind, period, calendar)
         result.append(
             Expected(

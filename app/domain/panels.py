@@ -12,7 +12,7 @@ from datetime import date
 from typing import Literal
 
 from app.core.errors import InvalidInput
-from app.domain.compliance import EXPECTED_SLOTS, ExpectedSlot
+from app.domain.compliance import EXPECTED_SLOTS, ExpectedSlot, expected_period
 from app.domain.instrument_rules import (
     DEFAULT_CALENDAR,
     Calendar,
@@ -20,8 +20,6 @@ from app.domain.instrument_rules import (
     Situation,
     Status,
     deadline,
-    period_of,
-    plan_start_covering,
 )
 from app.domain.instruments import calendar_from
 from app.domain.territory import normalize_uf
@@ -101,8 +99,7 @@ class PanelService:
 
 
 def _due(kind: Kind, year: int, quadrimester: int | None, calendar: Calendar) -> date | None:
-    start = plan_start_covering(year) if kind in (Kind.PMS, Kind.PES) else year
-    return deadline(kind, period_of(kind, start, quadrimester), calendar)
+    return deadline(kind, expected_period(kind, year, quadrimester), calendar)
 
 
 def _own_dues(calendars: list[EnteCalendar], slots: tuple[ExpectedSlot, ...], year: int) -> list[OwnDue]:
