@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -20,7 +21,7 @@ from app.core.pagination import CursorValue, Page, PageRequest
 from app.core.principal import Principal
 from app.repositories.audit import assign_identities
 from app.repositories.errors import flush_unique
-from app.repositories.paging import keyset_page, keyset_pages
+from app.repositories.paging import after_key, keyset_page, keyset_pages, page_of
 from app.repositories.scoping import visible_instruments
 from app.repositories.tables import Goal, Instrument, MonitoringRound, StatusUpdate, utc_now
 
@@ -37,6 +38,17 @@ class Overdue:
     closed: frozenset[str]
 
 
+@dataclass(frozen=True, eq=False)  # hashed by identity: the domain holds one, and _goal_json caches by it
+class GoalJson:
+    """What the domain shows of a goal beside its columns (app.domain.goal_rules): the labels
+    of levels and statuses, and the overdue rule's levels and closed statuses."""
+
+    level_labels: dict[str, str]
+    status_labels: dict[str, str]
+    monitored: frozenset[str]
+    closed: frozenset[str]
+
+
 @dataclass(frozen=True)
 class GoalFilter:
     level: str | None = None
@@ -50,7 +62,7 @@ def _superseded() -> ColumnElement[bool]:
     return sa.exists().where(col(correction.supersedes_id) == col(StatusUpdate.id))
 
 
-def _effective(as_of: date) -> list[ColumnElement[bool]]:
+def _effective(as_of: date | ColumnElement[date]) -> list[ColumnElement[bool]]:
     """Entries reported by `as_of` that no correction has replaced."""
     return [col(StatusUpdate.reported_on) <= as_of, sa.not_(_superseded())]
 
@@ -110,6 +122,98 @@ def _filtered(where: GoalFilter, as_of: date) -> sa.Select[Any]:
     return statement
 
 
+def _json_object(**fields: Any) -> sa.Function[Any]:
+    pairs: list[Any] = []
+    for name, value in fields.items():
+        pairs += (sa.literal_column(f"'{name}'"), value)
+    return sa.func.json_build_object(*pairs)
+
+
+def _label(labels: dict[str, str], code: Any) -> ColumnElement[str]:
+    return sa.case(*((code == key, sa.literal(label)) for key, label in labels.items()), else_=sa.null())
+
+
+def iso_utc(moment: Any) -> ColumnElement[str]:
+    """As Pydantic writes an aware datetime: ISO 8601 in UTC with a Z, microseconds only when
+    there are any."""
+    text = sa.func.to_char(sa.func.timezone("UTC", moment), 'YYYY-MM-DD"T"HH24:MI:SS.US')
+    return sa.func.replace(text, ".000000", "") + "Z"
+
+
+_G = Goal.__table__.alias("g")  # type: ignore[attr-defined]
+_AS_OF = sa.bindparam("goal_as_of", type_=sa.Date)
+
+
+@cache
+def _goal_json(shown: GoalJson) -> tuple[ColumnElement[str], sa.FromClause]:
+    """GoalOut's body (app.api.routes.goals), field for field and in its order, as of the day
+    bound to _AS_OF; and the goals joined to their current entries, which it reads. Built once:
+    building an expression this size costs more than running it."""
+    current = (
+        sa.select(StatusUpdate)
+        .where(col(StatusUpdate.goal_id) == _G.c.id, *_effective(_AS_OF))
+        .order_by(col(StatusUpdate.reported_on).desc(), col(StatusUpdate.id).desc())
+        .limit(1)
+        .lateral("s")
+    )
+    g, s, as_of = _G.c, current.c, _AS_OF
+    overdue = sa.and_(
+        g.level.in_(sorted(shown.monitored)),
+        g.deadline < as_of,
+        sa.func.coalesce(s.status, "").not_in(sorted(shown.closed)),
+    )
+    status_json = _json_object(
+        id=s.id,
+        goal_id=s.goal_id,
+        round_id=s.round_id,
+        reported_on=s.reported_on,
+        status=s.status,
+        status_label=_label(shown.status_labels, s.status),
+        percent_complete=s.percent_complete,
+        achieved_value=s.achieved_value,
+        details=s.details,
+        difficulties=s.difficulties,
+        expected_delivery=s.expected_delivery,
+        next_steps=s.next_steps,
+        partial_product=s.partial_product,
+        responsible=s.responsible,
+        supersedes=s.supersedes_id,
+        superseded_by=sa.null(),  # the current entry is one no correction has replaced
+        author_id=s.author_id,
+        recorded_at=iso_utc(s.recorded_at),
+    )
+    prazo_format = sa.case((g.deadline_precision == "month", "MM/YYYY"), else_="DD/MM/YYYY")
+    goal = _json_object(
+        id=g.id,
+        instrument_id=g.instrument_id,
+        parent_id=g.parent_id,
+        level=g.level,
+        level_label=_label(shown.level_labels, g.level),
+        number=g.number,
+        description=g.description,
+        indicator_name=g.indicator_name,
+        indicator_unit=g.indicator_unit,
+        polarity=g.polarity,
+        baseline_value=g.baseline_value,
+        baseline_year=g.baseline_year,
+        target_value=g.target_value,
+        yearly_targets=g.yearly_targets,
+        deadline=g.deadline,
+        deadline_precision=g.deadline_precision,
+        prazo=sa.func.to_char(g.deadline, prazo_format),
+        responsible=g.responsible,
+        responsible_user_id=g.responsible_user_id,
+        partners=g.partners,
+        scope=g.scope,
+        status=s.status,
+        overdue=sa.func.coalesce(overdue, False),
+        days_overdue=sa.case((overdue, as_of - g.deadline), else_=0),
+        current_status=sa.case((s.id.is_(None), sa.null()), else_=status_json),
+        version=g.version,
+    ).cast(sa.Text)  # as text: the driver would parse json into Python objects
+    return goal, _G.outerjoin(current, sa.true())
+
+
 class GoalRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -157,6 +261,34 @@ class GoalRepository:
         """The same page of each visible instrument's goals, in one statement."""
         statement = _visible(_filtered(where, as_of), principal).where(col(Goal.instrument_id).in_(instrument_ids))
         return await keyset_pages(self.session, statement, Goal, col(Goal.instrument_id), _ORDER, page, _key)
+
+    async def page_json(
+        self,
+        principal: Principal,
+        instrument_id: uuid.UUID,
+        where: GoalFilter,
+        as_of: date,
+        page: PageRequest,
+        shown: GoalJson,
+    ) -> Page[str]:
+        """`pages` for one instrument with each goal's JSON body built by PostgreSQL, current
+        status included: one statement, where the list read goes through no Python object."""
+        listed = (
+            after_key(_visible(_filtered(where, as_of), principal), _ORDER, page)
+            .with_only_columns(col(Goal.id))
+            .where(col(Goal.instrument_id) == instrument_id)
+            .order_by(*_ORDER)
+            .limit(page.limit + 1)
+        )
+        body, rows_with_status = _goal_json(shown)
+        statement = (
+            sa.select(_G.c.sort_key, body)
+            .select_from(rows_with_status)
+            .where(_G.c.id.in_(listed))
+            .order_by(_G.c.sort_key)
+        )
+        rows = await self.session.execute(statement, {_AS_OF.key: as_of})
+        return page_of(list(rows), page, lambda row: (row[0],)).map(lambda row: row[1])
 
     async def trees(self, principal: Principal, instrument_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[Goal]]:
         """Every node of each visible instrument's tree, parents before children."""

@@ -22,9 +22,9 @@ async def keyset_page(
     key: Callable[[T], tuple[CursorValue, ...]],
 ) -> Page[T]:
     """One page in a stable order; the cursor holds the last row's sort key (no OFFSET re-reads)."""
-    statement = _after(statement, order_by, page)
+    statement = after_key(statement, order_by, page)
     rows: list[T] = list((await session.scalars(statement.order_by(*order_by).limit(page.limit + 1))).all())
-    return _page(rows, page, key)
+    return page_of(rows, page, key)
 
 
 async def keyset_pages(
@@ -40,7 +40,7 @@ async def keyset_pages(
     municipality's instruments), in one statement: each list is ranked in its own order and cut
     at the page size. Lists with no rows are absent from the answer."""
     rank = sa.func.row_number().over(partition_by=group_by, order_by=list(order_by))
-    ranked = _after(statement, order_by, page).add_columns(group_by.label("batch_group"), rank.label("batch_rank"))
+    ranked = after_key(statement, order_by, page).add_columns(group_by.label("batch_group"), rank.label("batch_rank"))
     inner = ranked.subquery()
     rows = aliased(entity, inner)
     statement = (
@@ -49,10 +49,11 @@ async def keyset_pages(
     grouped: dict[Any, list[T]] = {}
     for row, group in await session.execute(statement):
         grouped.setdefault(group, []).append(row)
-    return {group: _page(items, page, key) for group, items in grouped.items()}
+    return {group: page_of(items, page, key) for group, items in grouped.items()}
 
 
-def _after(statement: sa.Select[Any], order_by: Sequence[Any], page: PageRequest) -> sa.Select[Any]:
+def after_key(statement: sa.Select[Any], order_by: Sequence[Any], page: PageRequest) -> sa.Select[Any]:
+    """The rows after the page's cursor, in `order_by`; unchanged for the first page."""
     if page.after is None:
         return statement
     if len(page.after) != len(order_by):
@@ -61,7 +62,8 @@ def _after(statement: sa.Select[Any], order_by: Sequence[Any], page: PageRequest
     return statement.where(sa.tuple_(*order_by) > sa.tuple_(*bounds))
 
 
-def _page(rows: list[T], page: PageRequest, key: Callable[[T], tuple[CursorValue, ...]]) -> Page[T]:
+def page_of(rows: list[T], page: PageRequest, key: Callable[[T], tuple[CursorValue, ...]]) -> Page[T]:
+    """A page of `rows`, read one past its size to tell whether another page follows."""
     items = rows[: page.limit]
     keys = [key(item) for item in items]
     next_cursor = encode_cursor(keys[-1]) if len(rows) > page.limit else None

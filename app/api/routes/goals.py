@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field, computed_field
 from app.api.deps import CurrentPrincipal, ExpectedVersion, Paging, UnitOfWork, etag, read_upload
 from app.api.exports import CSV, XLSX, csv_response, xlsx_response
 from app.api.problems import problem_responses
-from app.api.schemas import LineNote, Out, PageOut
+from app.api.schemas import LineNote, Out, PageOut, json_page
 from app.core.errors import InvalidInput
 from app.domain.goal_files import ExportRow, export_table
 from app.domain.goal_matrices import GoalMatrixService
@@ -150,11 +150,11 @@ async def list_goals(
     status_: Annotated[GoalStatus | None, Query(alias="status", description="Flat list only: current status.")] = None,
     overdue: Annotated[bool | None, Query(description="Flat list only.")] = None,
     responsible: Annotated[str | None, Query(max_length=200, description="Flat list only: names containing.")] = None,
-) -> list[GoalTreeOut] | PageOut[GoalOut]:
+) -> list[GoalTreeOut] | Response:
     """The instrument's goal tree, each meta with its current status and whether it is overdue."""
     service = GoalService(repositories)
     if flat:
-        found = await service.page(
+        found = await service.page_json(
             principal,
             instrument_id,
             page,
@@ -164,7 +164,7 @@ async def list_goals(
             responsible=responsible,
             as_of=as_of,
         )
-        return PageOut[GoalOut].of(found.map(goal_out))
+        return json_page(found)
     if any(value is not None for value in (level, status_, overdue, responsible)):
         raise InvalidInput("level, status, overdue and responsible filter the flat list: add flat=true")
     return [tree_out(node) for node in await service.tree(principal, instrument_id, as_of)]

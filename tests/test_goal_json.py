@@ -1,0 +1,139 @@
+"""The flat goal list is written by PostgreSQL (app.repositories.goals.page_json) while the tree
+and a single goal are written by Pydantic (GoalOut). Both must give each goal the same body, in
+the same strings: these tests hold the two writers together across the cases that format or
+compute differently (precision, overdue, closed statuses, corrections, floats, days)."""
+
+from __future__ import annotations
+
+import json
+import random
+from datetime import UTC, datetime, timedelta
+from itertools import product
+from typing import Any
+
+import httpx
+import sqlalchemy as sa
+from pydantic import TypeAdapter
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from app.repositories.goals import iso_utc
+from tests.support import Account
+from tests.test_goal_import import walk
+from tests.test_monitoring import _entry, _pms
+
+AWKWARD_NUMBERS = [0.1, 65.5, 1 / 3, 1e20, 123456789.125, 0.0, 100]
+STATUSES = [None, "nao_iniciada", "em_andamento", "concluida", "cancelada", "atrasada"]
+
+
+def _cases() -> list[dict[str, Any]]:
+    """A meta for every pairing of deadline (precision, past or future, none) and status."""
+    deadlines: list[tuple[str | None, str]] = [
+        ("2021-03-10", "day"),
+        ("2021-03-31", "month"),
+        ("2022-06-30", "day"),
+        ("2025-12-31", "month"),
+        (None, "day"),
+    ]
+    metas = []
+    for n, ((deadline, precision), status) in enumerate(product(deadlines, STATUSES)):
+        number = AWKWARD_NUMBERS[n % len(AWKWARD_NUMBERS)]
+        metas.append(
+            {
+                "level": "meta",
+                "number": f"1.1.{n + 1}",
+                "description": f"Meta {n + 1} — “aspas” e acentuação",
+                "deadline": deadline,
+                "deadline_precision": precision,
+                "baseline_value": number,
+                "target_value": number * 2,
+                "yearly_targets": {"2022": number, "2023": 74} if n % 2 else {},
+                "indicator_unit": "%",
+                "polarity": "higher" if n % 3 else None,
+                "responsible": "Coordenação" if n % 4 else None,
+                "children": [{"level": "acao", "description": f"Ação {n + 1}", "deadline": deadline}],
+                "status": status,
+            }
+        )
+    return metas
+
+
+def _without_status(case: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in case.items() if key != "status"}
+
+
+async def _flat(client: httpx.AsyncClient, account: Account, instrument_id: str, **params: Any) -> list[dict[str, Any]]:
+    """Every item of the flat list, page after page."""
+    url = f"/api/v1/instruments/{instrument_id}/goals"
+    items: list[dict[str, Any]] = []
+    cursor = None
+    while True:
+        query = {"flat": "true", "limit": 7} | params | ({"cursor": cursor} if cursor else {})
+        response = await client.get(url, params=query, headers=account.headers)
+        assert response.status_code == 200, response.text
+        assert response.headers["content-type"] == "application/json"
+        body = response.json()
+        items += body["items"]
+        if not (cursor := body["next_cursor"]):
+            return items
+
+
+async def test_the_flat_list_gives_each_goal_the_body_the_tree_gives_it(
+    client: httpx.AsyncClient, accounts: dict[str, Account]
+) -> None:
+    gestor = accounts["gestor"]
+    plan = await _pms(client, gestor)
+    cases = _cases()
+    body = {
+        "level": "diretriz",
+        "description": "Diretriz",
+        "children": [{"level": "objetivo", "description": "Objetivo", "children": [_without_status(c) for c in cases]}],
+    }
+    created = await client.post(f"/api/v1/instruments/{plan['id']}/goals", json=body, headers=gestor.headers)
+    assert created.status_code == 201, created.text
+    metas = [node for node in walk([created.json()]) if node["level"] == "meta"]
+    for n, (meta, case) in enumerate(zip(metas, cases, strict=True)):
+        if case["status"] is None:
+            continue
+        number = AWKWARD_NUMBERS[n % len(AWKWARD_NUMBERS)]
+        first = await _entry(
+            client, gestor, meta["id"], status="em_andamento", reported_on="2021-01-05", percent_complete=number % 100
+        )
+        body = {"status": case["status"], "reported_on": "2022-01-10", "achieved_value": number, "details": "“ok”"}
+        if n % 2:  # a correction of the first entry, so the current one supersedes another
+            body |= {"supersedes": first["id"], "reported_on": "2021-01-05"}
+        await _entry(client, gestor, meta["id"], **body)
+    for as_of in ("2021-03-10", "2021-03-11", "2022-01-09", "2024-05-31", None):
+        days = {"as_of": as_of} if as_of else {}
+        tree = await client.get(f"/api/v1/instruments/{plan['id']}/goals", params=days, headers=gestor.headers)
+        expected = [{k: v for k, v in node.items() if k != "children"} for node in walk(tree.json())]
+        assert await _flat(client, gestor, plan["id"], **days) == expected, as_of
+    overdue = await _flat(client, gestor, plan["id"], as_of="2024-05-31", overdue="true", level="meta")
+    assert overdue
+    assert all(item["overdue"] and item["days_overdue"] > 0 for item in overdue)
+    assert {item["status"] for item in overdue} <= {None, "nao_iniciada", "em_andamento", "atrasada"}
+
+
+async def test_an_empty_page_of_a_visible_instrument_is_empty_and_of_a_hidden_one_404(
+    client: httpx.AsyncClient, accounts: dict[str, Account]
+) -> None:
+    gestor = accounts["gestor"]
+    plan = await _pms(client, gestor)
+    url = f"/api/v1/instruments/{plan['id']}/goals"
+    empty = await client.get(url, params={"flat": "true"}, headers=gestor.headers)
+    assert empty.json() == {"items": [], "next_cursor": None}
+    hidden = await client.get(url, params={"flat": "true"}, headers=accounts["gestor_other"].headers)
+    assert (hidden.status_code, hidden.json()["code"]) == (404, "not_found")
+
+
+async def test_timestamps_are_written_as_pydantic_writes_them(connection: AsyncConnection) -> None:
+    """Z for UTC, and microseconds only when there are any."""
+    draw = random.Random(20261123)
+    start = datetime(2018, 1, 1, tzinfo=UTC)
+    moments = [start + timedelta(seconds=draw.randrange(10**9), microseconds=draw.randrange(10**6)) for _ in range(300)]
+    moments += [start, start.replace(microsecond=1), start.replace(microsecond=999999), start.replace(microsecond=10)]
+    moments += [moment.replace(microsecond=0) for moment in moments[:20]]
+    listed = sa.func.unnest(sa.bindparam("moments", moments, type_=sa.ARRAY(sa.DateTime(timezone=True))))
+    given = listed.table_valued("moment", with_ordinality="n").render_derived()
+    rows = await connection.execute(sa.select(iso_utc(given.c.moment)).order_by(given.c.n))
+    adapter = TypeAdapter(datetime)
+    assert [row[0] for row in rows] == [json.loads(adapter.dump_json(moment)) for moment in moments]
