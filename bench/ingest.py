@@ -1,5 +1,5 @@
-"""Ingest: a goal matrix of N metas with a STATUS column through the import endpoint (N metas
-and N status updates), then the same matrix with new statuses (N status updates alone); each
+"""Ingest: a goal matrix of N metas with a STATUS column through its import endpoint (N metas
+and N status updates), then a file of N status updates on those metas through theirs; each
 beside raw COPY of the same rows in one transaction. The instrument is removed afterwards, so the
 dataset stays as it was built."""
 
@@ -28,12 +28,20 @@ def matrix(rows: int, status: str) -> bytes:
     return ("\n".join(lines) + "\n").encode()
 
 
-async def _timed_import(client: httpx.AsyncClient, instrument_id: str, body: bytes, day: str) -> tuple[float, Any]:
+def entries(goal_ids: list[uuid.UUID]) -> bytes:
+    lines = ["goal_id;status;percent_complete"]
+    lines += [f"{goal_id};Concluída;{n % 100}" for n, goal_id in enumerate(goal_ids)]
+    return ("\n".join(lines) + "\n").encode()
+
+
+async def _timed_import(
+    client: httpx.AsyncClient, instrument_id: str, endpoint: str, body: bytes, day: str
+) -> tuple[float, Any]:
     started = time.perf_counter()
     answer = await client.post(
-        f"/api/v1/instruments/{instrument_id}/goals/import",
+        f"/api/v1/instruments/{instrument_id}/{endpoint}/import",
         params={"reported_on": day},
-        files={"file": ("matriz.csv", body, "text/csv")},
+        files={"file": ("import.csv", body, "text/csv")},
     )
     seconds = time.perf_counter() - started
     if answer.status_code != 200:
@@ -65,7 +73,7 @@ def _goal_rows(instrument_id: uuid.UUID, rows: int) -> tuple[list[tuple[Any, ...
 
 GOAL_COLUMNS = ["id", "instrument_id", "parent_id", "sort_key", "level", "description", "version", "created_at",
     "updated_at"]  # fmt: skip
-UPDATE_COLUMNS = ["goal_id", "instrument_id", "reported_on", "status", "recorded_at"]
+UPDATE_COLUMNS = ["goal_id", "instrument_id", "reported_on", "status", "percent_complete", "recorded_at"]
 
 
 async def _copy(connection: asyncpg.Connection, instrument_id: uuid.UUID, rows: int) -> tuple[float, float]:
@@ -88,7 +96,7 @@ async def _copy(connection: asyncpg.Connection, instrument_id: uuid.UUID, rows: 
             )
             if not with_goals:  # the status updates' metas, outside the timing
                 await connection.copy_records_to_table("goal", records=goals, columns=GOAL_COLUMNS)
-            updates = [(meta, scratch, date(2026, 5, 31), "em_andamento", now) for meta in metas]
+            updates = [(meta, scratch, date(2026, 5, 31), "concluida", n % 100, now) for n, meta in enumerate(metas)]
             started = time.perf_counter()
             if with_goals:
                 await connection.copy_records_to_table("goal", records=goals, columns=GOAL_COLUMNS)
@@ -127,10 +135,13 @@ async def run(url: str, base_url: str, headers: dict[str, str], rows: int) -> li
             instrument_id = uuid.UUID(created.json()["id"])
             try:
                 matrix_s, first = await _timed_import(
-                    client, str(instrument_id), matrix(rows, "Em andamento"), "2026-05-31"
+                    client, str(instrument_id), "goals", matrix(rows, "Em andamento"), "2026-05-31"
+                )
+                metas = await connection.fetch(
+                    "SELECT id FROM goal WHERE instrument_id = $1 AND level = 'meta' ORDER BY sort_key", instrument_id
                 )
                 updates_s, second = await _timed_import(
-                    client, str(instrument_id), matrix(rows, "Concluída"), "2026-09-30"
+                    client, str(instrument_id), "status-updates", entries([m["id"] for m in metas]), "2026-09-30"
                 )
                 if first["status_updates_created"] != rows or second["status_updates_created"] != rows:
                     raise RuntimeError(f"imports wrote {first} and {second}, not {rows} status updates each")

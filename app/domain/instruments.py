@@ -53,7 +53,8 @@ OWNERS_OF_KIND: dict[Kind, frozenset[str]] = {
     Kind.PRI: frozenset({"region"}),
     Kind.PLANO_ACAO: _ALL_OWNERS,
 }
-Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=5000)]
+TEXT_MAX_LENGTH = 5000
+Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=TEXT_MAX_LENGTH)]
 
 
 class InstrumentCreate(BaseModel):

@@ -12,6 +12,7 @@ from app.repositories.goals import GoalRepository
 from app.repositories.instruments import InstrumentRepository
 from app.repositories.organizations import OrganizationRepository
 from app.repositories.panels import PanelRepository
+from app.repositories.status_imports import StatusImportRepository
 from app.repositories.territory import TerritoryRepository
 from app.repositories.users import UserRepository
 
@@ -27,6 +28,7 @@ class Repositories:
         self.instruments = InstrumentRepository(session)
         self.goals = GoalRepository(session)
         self.panels = PanelRepository(session)
+        self.status_imports = StatusImportRepository(session)
         self.audit = AuditRepository(session)
 
     def savepoint(self) -> AsyncSessionTransaction:

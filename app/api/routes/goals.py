@@ -38,6 +38,7 @@ from app.domain.monitoring import (
     RoundKind,
     StatusUpdateCreate,
 )
+from app.domain.status_imports import StatusImportService
 
 router = APIRouter(prefix="/api/v1", tags=["goals"])
 AsOf = Annotated[date | None, Query(description="Statuses as of this day; today by default.")]
@@ -298,6 +299,45 @@ async def report_status(
     """A new entry on a meta or ação. Entries are never changed: a correction is a new entry
     naming the one it `supersedes`."""
     return entry_out(await MonitoringService(repositories).report(principal, goal_id, body))
+
+
+class StatusImportOut(BaseModel):
+    dry_run: bool
+    reported_on: date = Field(description="The day of rows that name none.")
+    rows_read: int
+    status_updates_created: int
+    status_updates_unchanged: int = Field(description="Rows just like an entry already recorded.")
+
+
+@router.post(
+    "/instruments/{instrument_id}/status-updates/import",
+    responses=problem_responses(400, 401, 403, 404, 413, 415, 422),
+    tags=["monitoring"],
+)
+async def import_status_updates(
+    request: Request,
+    repositories: UnitOfWork,
+    principal: CurrentPrincipal,
+    instrument_id: uuid.UUID,
+    file: Annotated[
+        UploadFile,
+        File(
+            description="CSV (`,` or `;`, UTF-8 or Latin-1), one entry per row, with a header naming its columns: "
+            "goal_id and status, then any of reported_on, percent_complete, achieved_value, details, difficulties, "
+            "expected_delivery, next_steps, partial_product, responsible. A status is its code or its label; "
+            "numbers take a decimal point or comma; days are YYYY-MM-DD."
+        ),
+    ],
+    dry_run: Annotated[bool, Query(description="Check and report; write nothing.")] = False,
+    reported_on: Annotated[date | None, Query(description="The day of rows that name none; today if unset.")] = None,
+) -> StatusImportOut:
+    """Many entries at once, all or nothing: every bad cell is reported by line and column.
+    Sending the same file again adds nothing. Corrections and rounds go entry by entry."""
+    content = await read_upload(request, file)
+    report = await StatusImportService(repositories).run(
+        principal, instrument_id, content, dry_run=dry_run, reported_on=reported_on
+    )
+    return StatusImportOut.model_validate(asdict(report))
 
 
 @router.get("/goals/{goal_id}/status-updates", responses=problem_responses(404, 422), tags=["monitoring"])

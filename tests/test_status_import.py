@@ -1,0 +1,210 @@
+"""Status updates in bulk (POST /instruments/{id}/status-updates/import): a CSV of entries that
+PostgreSQL parses through COPY and checks in one statement. All or nothing, every bad cell
+reported by line and column, the same file twice adds nothing, one audit event per import."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+import httpx
+import sqlalchemy as sa
+
+from app.domain.goal_rules import GOAL_STATUS_LABELS
+from tests.support import Account, ConnectionBoundDatabase
+from tests.test_monitoring import _goals, _history, _meta, _pms, _pri
+
+PROBLEM_JSON = "application/problem+json"
+
+
+async def _import(
+    client: httpx.AsyncClient,
+    account: Account,
+    instrument: dict[str, Any],
+    text: str,
+    encoding: str = "utf-8",
+    **params: Any,
+) -> httpx.Response:
+    return await client.post(
+        f"/api/v1/instruments/{instrument['id']}/status-updates/import",
+        params=params,
+        files={"file": ("entradas.csv", text.encode(encoding), "text/csv")},
+        headers=account.headers,
+    )
+
+
+def _rejected(response: httpx.Response) -> list[tuple[int, str | None]]:
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"] == PROBLEM_JSON
+    body = response.json()
+    assert body["code"] == "import_rejected"
+    return [(error["line"], error.get("field")) for error in body["errors"]]
+
+
+async def _count(database: ConnectionBoundDatabase, instrument_id: str) -> int:
+    async with database.session() as session:
+        found = await session.scalar(
+            sa.text("SELECT count(*) FROM status_update WHERE instrument_id = :i"), {"i": instrument_id}
+        )
+    return int(found or 0)
+
+
+async def test_a_file_of_entries_lands_with_every_field_and_becomes_the_current_status(
+    client: httpx.AsyncClient, accounts: dict[str, Account]
+) -> None:
+    gestor = accounts["gestor"]
+    plan = await _pms(client, gestor)
+    _, _, first, second = await _goals(client, gestor, plan, _meta("Primeira"), _meta("Segunda"))
+    text = (
+        "goal_id;status;reported_on;percent_complete;achieved_value;details;expected_delivery;responsible\n"
+        f"{first['id']};Em andamento;2024-04-30;65,5;12.25;“Obras” em curso;2024-12-31; Coordenação \n"
+        f"{second['id']};concluida;;100;;;;\n"
+        f'{first["id"]};CONCLUÍDA;2024-08-31;100;"1,5";"linha um\nlinha dois";;\n'
+    )
+    response = await _import(client, gestor, plan, text, reported_on="2024-05-15")
+    assert response.status_code == 200, response.text
+    assert response.json() == {
+        "dry_run": False,
+        "reported_on": "2024-05-15",
+        "rows_read": 3,
+        "status_updates_created": 3,
+        "status_updates_unchanged": 0,
+    }
+    history = await _history(client, gestor, first["id"])
+    assert [(e["reported_on"], e["status"], e["percent_complete"], e["achieved_value"]) for e in history] == [
+        ("2024-04-30", "em_andamento", 65.5, 12.25),
+        ("2024-08-31", "concluida", 100.0, 1.5),
+    ]
+    assert history[0]["details"] == "“Obras” em curso"
+    assert history[0]["responsible"] == "Coordenação"  # trimmed, as the single entry's text is
+    assert history[0]["expected_delivery"] == "2024-12-31"
+    assert history[1]["details"] == "linha um\nlinha dois"
+    assert history[0]["author_id"] == str(gestor.user.id)
+    [entry] = await _history(client, gestor, second["id"])
+    assert (entry["reported_on"], entry["details"], entry["percent_complete"]) == ("2024-05-15", None, 100.0)
+    flat = await client.get(
+        f"/api/v1/instruments/{plan['id']}/goals", params={"flat": "true", "level": "meta"}, headers=gestor.headers
+    )
+    assert [item["status"] for item in flat.json()["items"]] == ["concluida", "concluida"]
+
+
+async def test_every_status_is_read_by_its_code_and_its_label(
+    client: httpx.AsyncClient, accounts: dict[str, Account]
+) -> None:
+    gestor = accounts["gestor"]
+    plan = await _pms(client, gestor)
+    _, _, meta = await _goals(client, gestor, plan, _meta("Meta"))
+    rows = [f"{meta['id']},{name},2024-01-{n + 1:02d}" for n, name in enumerate([*GOAL_STATUS_LABELS.values()])]
+    rows += [f"{meta['id']},{code},2024-02-{n + 1:02d}" for n, code in enumerate(GOAL_STATUS_LABELS)]
+    response = await _import(client, gestor, plan, "goal_id,status,reported_on\n" + "\n".join(rows))
+    assert response.status_code == 200, response.text
+    statuses = [entry["status"] for entry in await _history(client, gestor, meta["id"])]
+    assert statuses == [str(code) for code in GOAL_STATUS_LABELS] * 2
+
+
+async def test_every_bad_cell_is_reported_and_nothing_is_written(
+    client: httpx.AsyncClient, accounts: dict[str, Account], database: ConnectionBoundDatabase
+) -> None:
+    gestor = accounts["gestor"]
+    plan = await _pms(client, gestor)
+    diretriz, _, meta = await _goals(client, gestor, plan, _meta("Meta"))
+    other_plan = await _pms(client, gestor, year=2018)
+    _, _, elsewhere = await _goals(client, gestor, other_plan, _meta("De outro plano"))
+    tomorrow = (date.today() + timedelta(days=2)).isoformat()
+    long_text = "x" * 5001
+    m = meta["id"]
+    text = "\n".join(
+        [
+            "goal_id;status;reported_on;percent_complete;achieved_value;expected_delivery;details",
+            f"{m};em_andamento;2024-01-10;50;1;2024-12-31;ok",  # 2: good
+            "not-an-id;em_andamento;;;;;",  # 3
+            f"{elsewhere['id']};em_andamento;;;;;",  # 4: another instrument's meta
+            f"{diretriz['id']};em_andamento;;;;;",  # 5: a diretriz is not reported on
+            f"{m};quase pronta;;;;;",  # 6
+            f"{m};;;;;;",  # 7
+            f"{m};em_andamento;{tomorrow};;;;",  # 8
+            f"{m};em_andamento;31/01/2024;101;NaN;amanhã;{long_text}",  # 9: five cells
+            f"{m};em_andamento;2024-02-30;-1;1e999;2024-13-01;",  # 10: four cells
+            ";em_andamento;;;;;",  # 11
+        ]
+    )
+    problems = _rejected(await _import(client, gestor, plan, text))
+    assert problems == [
+        (3, "goal_id"),
+        (4, "goal_id"),
+        (5, "goal_id"),
+        (6, "status"),
+        (7, "status"),
+        (8, "reported_on"),
+        (9, "achieved_value"),
+        (9, "details"),
+        (9, "expected_delivery"),
+        (9, "percent_complete"),
+        (9, "reported_on"),
+        (10, "achieved_value"),
+        (10, "expected_delivery"),
+        (10, "percent_complete"),
+        (10, "reported_on"),
+        (11, "goal_id"),
+    ]
+    assert await _count(database, plan["id"]) == 0
+
+
+async def test_the_file_is_checked_before_any_row(client: httpx.AsyncClient, accounts: dict[str, Account]) -> None:
+    gestor = accounts["gestor"]
+    plan = await _pms(client, gestor)
+    _, _, meta = await _goals(client, gestor, plan, _meta("Meta"))
+    assert _rejected(await _import(client, gestor, plan, "")) == [(1, None)]
+    assert _rejected(await _import(client, gestor, plan, "goal_id;situacao\nx;y")) == [(1, "situacao"), (1, "status")]
+    assert _rejected(await _import(client, gestor, plan, "goal_id;status;status\n")) == [(1, "status")]
+    too_many = f"goal_id;status\n{meta['id']};em_andamento\n{meta['id']};em_andamento;2024-01-01\n"
+    assert _rejected(await _import(client, gestor, plan, too_many)) == [(3, None)]
+    unclosed = f'goal_id;status;details\n{meta["id"]};em_andamento;"aberta\n'
+    assert _rejected(await _import(client, gestor, plan, unclosed))[0][1] is None
+    nul = f"goal_id;status;details\n{meta['id']};em_andamento;a\x00b\n"
+    assert _rejected(await _import(client, gestor, plan, nul))[0][1] is None
+    future = await _import(client, gestor, plan, "goal_id;status\n", reported_on="2999-01-01")
+    assert (future.status_code, future.json()["code"]) == (422, "invalid_date")
+    assert await _history(client, gestor, meta["id"]) == []
+
+
+async def test_latin1_files_and_a_second_sending_that_adds_nothing(
+    client: httpx.AsyncClient, accounts: dict[str, Account], database: ConnectionBoundDatabase
+) -> None:
+    gestor = accounts["gestor"]
+    plan = await _pms(client, gestor)
+    _, _, meta = await _goals(client, gestor, plan, _meta("Meta"))
+    text = f"GOAL_ID;Status;Reported_on;Details\n{meta['id']};Não iniciada;2024-03-01;ação\n"
+    first = await _import(client, gestor, plan, text, encoding="latin-1")
+    assert first.json()["status_updates_created"] == 1, first.text
+    again = await _import(client, gestor, plan, text, encoding="latin-1")
+    assert (again.json()["status_updates_created"], again.json()["status_updates_unchanged"]) == (0, 1)
+    checked = await _import(client, gestor, plan, text.replace("ação", "outra"), dry_run="true")
+    assert (checked.json()["dry_run"], checked.json()["status_updates_created"]) == (True, 1)
+    assert [e["details"] for e in await _history(client, gestor, meta["id"])] == ["ação"]
+    async with database.session() as session:
+        events = (
+            await session.execute(
+                sa.text("SELECT action, after FROM audit_event WHERE entity = 'status_update' ORDER BY id")
+            )
+        ).all()
+    assert [(action, after["status_updates_created"], len(after["sha256"])) for action, after in events] == [
+        ("import", 1, 64),
+        ("import", 0, 64),
+    ]
+    assert await _count(database, plan["id"]) == 1
+
+
+async def test_who_may_import_entries(client: httpx.AsyncClient, accounts: dict[str, Account]) -> None:
+    """As who may report: the plan's writers; an apoiador on its region's plan only; 404 out of scope."""
+    gestor, apoiador, ses = accounts["gestor"], accounts["apoiador"], accounts["ses"]
+    plan = await _pms(client, gestor)
+    _, _, meta = await _goals(client, gestor, plan, _meta("Meta"))
+    text = f"goal_id,status\n{meta['id']},em_andamento\n"
+    assert (await _import(client, apoiador, plan, text)).status_code == 403
+    assert (await _import(client, accounts["gestor_other"], plan, text)).status_code == 404
+    assert (await _import(client, accounts["auditor"], plan, text)).status_code == 403
+    regional = await _pri(client, ses, "13001")
+    _, _, regional_meta = await _goals(client, ses, regional, _meta("Regional"))
+    answer = await _import(client, apoiador, regional, f"goal_id,status\n{regional_meta['id']},em_andamento\n")
+    assert answer.status_code == 200, answer.text
