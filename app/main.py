@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import cache
 from importlib.metadata import version
 
 import swagger_ui_bundle
@@ -42,6 +44,16 @@ pass a page's `next_cursor` as `cursor`. Writes to existing resources honour `If
 """
 
 
+@cache
+def _tune_gc() -> None:
+    """Once per server process, after start-up: what was built to serve is kept for good
+    (frozen, so full collections skip it), and the young generation is collected every 50,000
+    allocations instead of 700. A GraphQL answer allocates tens of thousands of short-lived
+    objects; at the default, collections took about a third of its time."""
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 20)
+
+
 def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:
     """Build the app. Tests pass their own `database`; otherwise one is made from settings."""
     settings = settings or Settings()
@@ -59,6 +71,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             settings.database_url, read_url=settings.database_read_url, pool_size=settings.database_pool_size
         )
         app.state.database = owned
+        _tune_gc()
         try:
             yield
         finally:

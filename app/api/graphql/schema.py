@@ -11,7 +11,7 @@ from typing import Annotated, Any, TypeVar
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
+from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter, ValidationCache
 from strawberry.types import ExecutionContext
 
 from app.api.graphql.enums import EnteTypeCode, InstrumentKind, InstrumentStatus, OwnerTypeCode, PanelGrouping
@@ -657,6 +657,9 @@ class Mutation:
         )
 
 
+QUERY_CACHE_SIZE = 256
+
+
 class InstrumentaSchema(strawberry.Schema):
     def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
         """ProblemCodes has logged what deserves it; refused input is not an error of ours."""
@@ -671,6 +674,8 @@ def build_schema(settings: Settings) -> strawberry.Schema:
             partial(MaxTokensLimiter, max_token_count=settings.graphql_max_tokens),
             partial(QueryDepthLimiter, max_depth=settings.graphql_max_depth),
             partial(MaxAliasesLimiter, max_alias_count=settings.graphql_max_aliases),
+            # Clients send the same few documents again and again: check each once.
+            partial(ValidationCache, maxsize=QUERY_CACHE_SIZE),
             ProblemCodes,
         ],
     )
