@@ -44,3 +44,7 @@ def test_small_benchmark_measures_everything(tmp_path: Path) -> None:
         assert isinstance(item["copy_s"], Real), item
     if "postgraphile" not in results["skipped"]:
         assert "postgraphile" in stacks
+    plan = results["panel_plan"]
+    assert plan["statements"], plan
+    assert all("actual time=" in statement["plan"] for statement in plan["statements"])
+    assert isinstance(plan["status_update_seq_scan"], bool)
