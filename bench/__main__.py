@@ -398,6 +398,7 @@ def _check(scenario: Scenario, stack: str, request: tuple[str, str, str | None],
 
 
 def run_reads(
+    scenarios: list[Scenario],
     targets: dict[str, list[str]],
     processes: dict[str, subprocess.Popen[bytes]],
     headers: dict[str, str],
@@ -407,7 +408,7 @@ def run_reads(
 ) -> tuple[list[dict[str, Any]], dict[str, int]]:
     measurements: list[dict[str, Any]] = []
     sizes: dict[str, int] = {}
-    for scenario in SCENARIOS:
+    for scenario in scenarios:
         runners = [s for s in scenario.requests if SERVER_OF[s] in processes]
         for stack in runners:
             sizes[f"{scenario.name}/{stack}"] = _check(
@@ -490,6 +491,12 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
     parser.add_argument("--data-dir", type=Path, default=Path(os.environ.get("BENCH_DATA_DIR", ROOT / ".bench")))
     parser.add_argument("--prepare-only", action="store_true", help="build (or migrate) the dataset, then stop")
+    parser.add_argument(
+        "--only",
+        action="append",
+        choices=[s.name for s in SCENARIOS],
+        help="measure this read scenario (again for more) and skip the ingest: for working on one",
+    )
     args = parser.parse_args()
     timing = TIMINGS[args.scale]
     started = time.perf_counter()
@@ -525,10 +532,15 @@ def main() -> None:
         token = TokenService(Settings(jwt_secret=SecretStr(secret))).issue(uuid.UUID(admin_id), "admin")
         headers = {"Authorization": f"Bearer {token.access_token}"}
         rss_start = {name: _status_of(p, "VmRSS") for name, p in processes.items()}
-        reads, sizes = run_reads(targets, processes, headers, url, timing, work)
+        chosen = [s for s in SCENARIOS if not args.only or s.name in args.only]
+        reads, sizes = run_reads(chosen, targets, processes, headers, url, timing, work)
         peaks = {name: _status_of(p, "VmHWM") for name, p in processes.items()}
         panel_plan = asyncio.run(explain_panel(url, PANEL_YEAR))
-        ingests = asyncio.run(ingest.run(url, f"http://127.0.0.1:{PORTS['product']}", headers, timing.ingest_rows))
+        ingests = (
+            []
+            if args.only
+            else asyncio.run(ingest.run(url, f"http://127.0.0.1:{PORTS['product']}", headers, timing.ingest_rows))
+        )
         results = {
             "scale": args.scale,
             "date": datetime.now(UTC).strftime("%Y-%m-%d"),

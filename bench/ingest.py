@@ -1,5 +1,6 @@
 """Ingest: a goal matrix of N metas with a STATUS column through its import endpoint (N metas
-and N status updates), then a file of N status updates on those metas through theirs; each
+and N status updates; at most the 50,000 rows a matrix may hold), then a file of N status
+updates on those metas through theirs (several per meta, on different days, past 50,000); each
 beside raw COPY of the same rows in one transaction. The instrument is removed afterwards, so the
 dataset stays as it was built."""
 
@@ -7,11 +8,13 @@ from __future__ import annotations
 
 import time
 import uuid
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import asyncpg
 import httpx
+
+from app.domain.goal_files import MAX_ROWS
 
 HEADER = "DIRETRIZ;OBJETIVO;META;INDICADOR;UNIDADE;LINHA DE BASE;ANO DA LINHA DE BASE;META DO PLANO;STATUS"
 BRANCHES = 10  # diretrizes, and objetivos under each
@@ -28,9 +31,18 @@ def matrix(rows: int, status: str) -> bytes:
     return ("\n".join(lines) + "\n").encode()
 
 
-def entries(goal_ids: list[uuid.UUID]) -> bytes:
-    lines = ["goal_id;status;percent_complete"]
-    lines += [f"{goal_id};Concluída;{n % 100}" for n, goal_id in enumerate(goal_ids)]
+LAST_DAY = date(2026, 9, 30)
+
+
+def _entries(metas: list[uuid.UUID], rows: int) -> list[tuple[uuid.UUID, date, int]]:
+    """`rows` entries over the metas, each meta's next one a day earlier than the last, so
+    none repeats another (a matrix holds at most MAX_ROWS metas; the file may hold more)."""
+    return [(metas[n % len(metas)], LAST_DAY - timedelta(days=n // len(metas)), n % 100) for n in range(rows)]
+
+
+def entries(metas: list[uuid.UUID], rows: int) -> bytes:
+    lines = ["goal_id;status;reported_on;percent_complete"]
+    lines += [f"{meta};Concluída;{day.isoformat()};{percent}" for meta, day, percent in _entries(metas, rows)]
     return ("\n".join(lines) + "\n").encode()
 
 
@@ -76,10 +88,12 @@ GOAL_COLUMNS = ["id", "instrument_id", "parent_id", "sort_key", "level", "descri
 UPDATE_COLUMNS = ["goal_id", "instrument_id", "reported_on", "status", "percent_complete", "recorded_at"]
 
 
-async def _copy(connection: asyncpg.Connection, instrument_id: uuid.UUID, rows: int) -> tuple[float, float]:
+async def _copy(
+    connection: asyncpg.Connection, instrument_id: uuid.UUID, matrix_rows: int, update_rows: int
+) -> tuple[float, float]:
     """Raw COPY of a matrix's goals and status updates, then of status updates alone; rolled back."""
     scratch = uuid.uuid4()
-    goals, metas = _goal_rows(scratch, rows)
+    goals, metas = _goal_rows(scratch, matrix_rows)
     now = datetime.now(UTC)
     timings: list[float] = []
     for with_goals in (True, False):
@@ -96,7 +110,8 @@ async def _copy(connection: asyncpg.Connection, instrument_id: uuid.UUID, rows: 
             )
             if not with_goals:  # the status updates' metas, outside the timing
                 await connection.copy_records_to_table("goal", records=goals, columns=GOAL_COLUMNS)
-            updates = [(meta, scratch, date(2026, 5, 31), "concluida", n % 100, now) for n, meta in enumerate(metas)]
+            rows = matrix_rows if with_goals else update_rows
+            updates = [(meta, scratch, day, "concluida", percent, now) for meta, day, percent in _entries(metas, rows)]
             started = time.perf_counter()
             if with_goals:
                 await connection.copy_records_to_table("goal", records=goals, columns=GOAL_COLUMNS)
@@ -119,6 +134,7 @@ async def _remove(connection: asyncpg.Connection, instrument_id: uuid.UUID, audi
 
 
 async def run(url: str, base_url: str, headers: dict[str, str], rows: int) -> list[dict[str, Any]]:
+    matrix_rows = min(rows, MAX_ROWS)  # the most one matrix file may hold
     connection = await asyncpg.connect(url)
     try:
         code = await connection.fetchval(
@@ -135,22 +151,26 @@ async def run(url: str, base_url: str, headers: dict[str, str], rows: int) -> li
             instrument_id = uuid.UUID(created.json()["id"])
             try:
                 matrix_s, first = await _timed_import(
-                    client, str(instrument_id), "goals", matrix(rows, "Em andamento"), "2026-05-31"
+                    client, str(instrument_id), "goals", matrix(matrix_rows, "Em andamento"), "2026-05-31"
                 )
                 metas = await connection.fetch(
                     "SELECT id FROM goal WHERE instrument_id = $1 AND level = 'meta' ORDER BY sort_key", instrument_id
                 )
                 updates_s, second = await _timed_import(
-                    client, str(instrument_id), "status-updates", entries([m["id"] for m in metas]), "2026-09-30"
+                    client, str(instrument_id), "status-updates", entries([m["id"] for m in metas], rows), "2026-09-30"
                 )
-                if first["status_updates_created"] != rows or second["status_updates_created"] != rows:
-                    raise RuntimeError(f"imports wrote {first} and {second}, not {rows} status updates each")
-                copy_matrix_s, copy_updates_s = await _copy(connection, instrument_id, rows)
+                if first["status_updates_created"] != matrix_rows or second["status_updates_created"] != rows:
+                    raise RuntimeError(f"imports wrote {first} and {second}, not {matrix_rows} and {rows} entries")
+                copy_matrix_s, copy_updates_s = await _copy(connection, instrument_id, matrix_rows, rows)
             finally:
                 await _remove(connection, instrument_id, audit_from)
     finally:
         await connection.close()
+    measured = (
+        ("goal_matrix", matrix_rows, matrix_s, copy_matrix_s),
+        ("status_updates", rows, updates_s, copy_updates_s),
+    )
     return [
-        {"name": "goal_matrix", "rows": rows, "product_s": round(matrix_s, 3), "copy_s": round(copy_matrix_s, 3)},
-        {"name": "status_updates", "rows": rows, "product_s": round(updates_s, 3), "copy_s": round(copy_updates_s, 3)},
+        {"name": name, "rows": count, "product_s": round(seconds, 3), "copy_s": round(copy, 3)}
+        for name, count, seconds, copy in measured
     ]
