@@ -96,10 +96,9 @@ def test_serve_over_http_stop_cleanly_and_keep_data(tmp_path: Path) -> None:
         assert client.get("/api/v1/auth/me", headers=gestor).json()["municipality_code"] == "1302603"
 
 
-async def test_a_server_process_tunes_the_collector_once_started(settings: Settings) -> None:
-    """GraphQL answers allocate tens of thousands of short-lived objects; the default young
-    generation of 700 made collections a third of their time (app.main._tune_gc)."""
+async def test_a_server_process_freezes_what_it_built_once_started(settings: Settings) -> None:
+    """What was built to serve is frozen, so full collections during GraphQL answers skip it
+    (app.main._tune_gc)."""
     app = create_app(settings)
     async with app.router.lifespan_context(app):
-        assert gc.get_threshold()[0] == 50_000
         assert gc.get_freeze_count() > 0
