@@ -11,11 +11,10 @@ from datetime import date
 
 from app.core.errors import InvalidInput
 from app.core.principal import Principal
-from app.core.text import search_key
 from app.domain.access import STATUS_REPORTS
 from app.domain.goal_rules import MONITORED, GoalStatus
 from app.domain.instruments import TEXT_MAX_LENGTH, InstrumentService
-from app.domain.territory_files import LineProblem, decode
+from app.domain.territory_files import LineProblem, decode, delimiter_of, header_key
 from app.domain.territory_import import ImportRejected
 from app.repositories import Repositories
 from app.repositories.status_imports import COLUMNS, BrokenFile, StatusRules
@@ -37,8 +36,8 @@ class StatusImportReport:
 
 def _header(line: str) -> tuple[list[str], str]:
     """The file's columns as the staging table names them, and its delimiter."""
-    delimiter = ";" if line.count(";") > line.count(",") else ","
-    columns = [search_key(name.strip().strip('"')).replace(" ", "_") for name in line.split(delimiter)]
+    delimiter = delimiter_of(line)
+    columns = [header_key(name.strip().strip('"')) for name in line.split(delimiter)]
     problems = [
         LineProblem(FILE, 1, f"unknown column {name!r}; known: {', '.join(COLUMNS)}", name)
         for name in columns

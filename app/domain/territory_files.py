@@ -88,13 +88,22 @@ def _open_table(
     return table
 
 
+def delimiter_of(header: str) -> str:
+    """`;` as pt-BR spreadsheets export, unless the header line has more commas."""
+    return ";" if header.count(";") > header.count(",") else ","
+
+
+def header_key(name: str) -> str:
+    """A header cell as the column it names: `Código IBGE` → `codigo_ibge`."""
+    return search_key(name).replace(" ", "_")
+
+
 def _rows(text: str) -> tuple[list[str], csv.DictReader[str]] | None:
-    first_line = text.split("\n", 1)[0]
-    delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
+    delimiter = delimiter_of(text.split("\n", 1)[0])
     reader = csv.DictReader(io.StringIO(text), delimiter=delimiter, restkey="\x00extra")
     if reader.fieldnames is None:
         return None
-    header = [search_key(name).replace(" ", "_") for name in reader.fieldnames]
+    header = [header_key(name) for name in reader.fieldnames]
     reader.fieldnames = header
     return header, reader
 

@@ -136,6 +136,9 @@ _SAME = " AND ".join(
     f"e.{name} IS NOT DISTINCT FROM v.{name}"
     for name in ("status", "percent_complete", "achieved_value", *TEXTS, "expected_delivery")
 )
+# The staged rows no recorded entry already says (same goal, day and values).
+_NEW_ROWS = f"""FROM ({_VALUES}) v WHERE NOT EXISTS (SELECT FROM status_update e WHERE e.instrument_id = :instrument
+        AND e.goal_id = v.goal_id AND e.reported_on = v.reported_on AND {_SAME})"""
 
 _WRITE = sa.text(
     f"""WITH written AS (
@@ -143,18 +146,13 @@ _WRITE = sa.text(
         {", ".join(TEXTS)}, expected_delivery, author_id)
     SELECT v.goal_id, :instrument, :uf, v.reported_on, v.status, v.percent_complete, v.achieved_value,
         {", ".join(f"v.{t}" for t in TEXTS)}, v.expected_delivery, :author
-    FROM ({_VALUES}) v
-    WHERE NOT EXISTS (SELECT FROM status_update e WHERE e.instrument_id = :instrument
-        AND e.goal_id = v.goal_id AND e.reported_on = v.reported_on AND {_SAME})
+    {_NEW_ROWS}
     ORDER BY v.n
     RETURNING id)
     SELECT count(*), min(id), max(id) FROM written"""  # noqa: S608
 )
 
-_NEW = sa.text(
-    f"""SELECT count(*) FROM ({_VALUES}) v WHERE NOT EXISTS (SELECT FROM status_update e
-        WHERE e.instrument_id = :instrument AND e.goal_id = v.goal_id AND e.reported_on = v.reported_on AND {_SAME})"""  # noqa: S608
-)
+_NEW = sa.text(f"SELECT count(*) {_NEW_ROWS}")
 
 
 @dataclass(frozen=True)
