@@ -328,6 +328,8 @@ async def load(connection: asyncpg.Connection, scale: Scale, seed: int) -> Loade
             if len(updates) >= BATCH or len(instruments) >= BATCH:
                 await _flush(connection, instruments, goals, updates)
         await _flush(connection, instruments, goals, updates)
+        # The trigger that keeps instrument_year is off with the others: fill it once, whole.
+        await connection.execute("INSERT INTO instrument_year SELECT * FROM instrument_coverage")
         await connection.execute(
             "SELECT setval(pg_get_serial_sequence('status_update', 'id'), (SELECT max(id) FROM status_update))"
         )

@@ -1,6 +1,8 @@
 """The panels' counts, aggregated by PostgreSQL: every expected instrument of every state and
 municipality in scope, created or not, counted per group, slot, status and situation. One
-statement however many entes, so the national panel does not walk 5,597 entes in Python."""
+statement however many entes, so the national panel does not walk 5,597 entes in Python. The
+instrument standing for each ente, year and slot comes from `instrument_year`, which the
+database keeps current as instruments are written."""
 
 from __future__ import annotations
 
@@ -58,7 +60,6 @@ def situation_sql(due: str, reached: str, as_of: str) -> str:
 
 _DUE = "CASE WHEN f.owner_code IS NOT NULL THEN f.deadline ELSE coalesce(d.due, s.due) END"
 
-# Plans run four years, so the instruments covering a year started at most three years before.
 _KIND = "CASE e.owner_type WHEN 'state' THEN s.state_kind ELSE s.municipality_kind END"
 _COUNTS = sa.text(f"""
 WITH slot AS (
@@ -78,12 +79,8 @@ ente AS (
   LEFT JOIN region_membership rm ON rm.municipality_code = m.code AND rm.valid_to IS NULL
   WHERE CAST(:uf AS text) IS NULL OR m.uf = :uf),
 found AS (
-  SELECT DISTINCT ON (owner_type, owner_code, kind, coalesce(quadrimester, 0))
-    owner_type, owner_code, kind, coalesce(quadrimester, 0) AS quadrimester, status, deadline, milestone_on
-  FROM instrument
-  WHERE year BETWEEN :year - 3 AND :year AND end_year >= :year AND owner_type IN ('state', 'municipality')
-    AND (CAST(:uf AS text) IS NULL OR uf = :uf)
-  ORDER BY owner_type, owner_code, kind, coalesce(quadrimester, 0), year)
+  SELECT owner_type, owner_code, kind, quadrimester, status, deadline, milestone_on FROM instrument_year
+  WHERE year = :year AND (CAST(:uf AS text) IS NULL OR uf = :uf))
 SELECT e.key, {_KIND} AS kind, coalesce(f.status, 'nao_iniciado') AS status,
   {situation_sql(_DUE, "f.milestone_on", "CAST(:as_of AS date)")} AS situation, count(*)::int AS count
 FROM ente e CROSS JOIN slot s

@@ -222,6 +222,38 @@ class Instrument(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utc_now, sa_column=_now_column())
 
 
+class InstrumentYear(SQLModel, table=True):
+    """Which instrument of a state or municipality stands for each year it covers: a plan once
+    for each of its four years (the earliest-starting plan when two overlap), every other
+    instrument for its own year. Never written by the application: a trigger on `instrument`
+    rebuilds an ente's rows of a kind in the writing transaction (migration 0009), so the
+    national panel reads one narrow row per expected instrument instead of every plan since
+    year - 3."""
+
+    __tablename__ = "instrument_year"
+    # Covering: the panel reads a year's rows from the index alone.
+    __table_args__ = (
+        sa.Index(
+            "instrument_year_year_idx",
+            "year",
+            postgresql_include=[
+                *("owner_type", "owner_code", "kind", "quadrimester"),
+                *("uf", "status", "deadline", "milestone_on"),
+            ],
+        ),
+    )
+
+    owner_type: str = Field(sa_column=sa.Column(sa.String(12), primary_key=True))
+    owner_code: str = Field(sa_column=sa.Column(sa.String(36), primary_key=True))
+    kind: str = Field(sa_column=sa.Column(sa.String(12), primary_key=True))
+    year: int = Field(sa_column=sa.Column(sa.Integer, primary_key=True))
+    quadrimester: int = Field(sa_column=sa.Column(sa.Integer, primary_key=True))  # 0 when the kind has none
+    uf: str | None = Field(default=None, sa_column=sa.Column(sa.CHAR(2), nullable=True))
+    status: str = Field(sa_column=sa.Column(sa.String(24), nullable=False))
+    deadline: date | None = None
+    milestone_on: date | None = None
+
+
 class InstrumentEvent(SQLModel, table=True):
     """One status change of an instrument: never updated, never deleted."""
 
