@@ -50,7 +50,7 @@ async def _count(database: ConnectionBoundDatabase, instrument_id: str) -> int:
 
 
 async def test_a_file_of_entries_lands_with_every_field_and_becomes_the_current_status(
-    client: httpx.AsyncClient, accounts: dict[str, Account]
+    client: httpx.AsyncClient, accounts: dict[str, Account], database: ConnectionBoundDatabase
 ) -> None:
     gestor = accounts["gestor"]
     plan = await _pms(client, gestor)
@@ -86,6 +86,16 @@ async def test_a_file_of_entries_lands_with_every_field_and_becomes_the_current_
         f"/api/v1/instruments/{plan['id']}/goals", params={"flat": "true", "level": "meta"}, headers=gestor.headers
     )
     assert [item["status"] for item in flat.json()["items"]] == ["concluida", "concluida"]
+    async with database.session() as session:  # ids in file order, and the audit names the first and last
+        written = (
+            await session.execute(
+                sa.text("SELECT id, reported_on::text FROM status_update WHERE instrument_id = :i ORDER BY id"),
+                {"i": plan["id"]},
+            )
+        ).all()
+        audited = await session.scalar(sa.text("SELECT after FROM audit_event WHERE entity = 'status_update'"))
+    assert [day for _, day in written] == ["2024-04-30", "2024-05-15", "2024-08-31"]
+    assert (audited["first_id"], audited["last_id"]) == (written[0][0], written[-1][0])
 
 
 async def test_every_status_is_read_by_its_code_and_its_label(

@@ -1,7 +1,7 @@
 """Status updates in bulk: the file goes into a temporary staging table through COPY, so
-PostgreSQL parses it; one statement lists every bad cell, and one `INSERT … SELECT` writes the
-good file. No row becomes a Python object, which is what lets 100k entries land in about the
-time COPY itself takes."""
+PostgreSQL parses it; one statement lists every bad cell; then the good file's new entries, in
+PostgreSQL's own types, are read back as driver records and written with COPY. No row becomes
+a model object, which is what lets 100k entries land in about twice the time COPY itself takes."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from typing import Any
 
 import asyncpg
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 from sqlalchemy.ext.asyncio import AsyncSession
 
 STAGED = "status_import"
@@ -140,17 +141,18 @@ _SAME = " AND ".join(
 _NEW_ROWS = f"""FROM ({_VALUES}) v WHERE NOT EXISTS (SELECT FROM status_update e WHERE e.instrument_id = :instrument
         AND e.goal_id = v.goal_id AND e.reported_on = v.reported_on AND {_SAME})"""
 
-_WRITE = sa.text(
-    f"""WITH written AS (
-    INSERT INTO status_update (goal_id, instrument_id, uf, reported_on, status, percent_complete, achieved_value,
-        {", ".join(TEXTS)}, expected_delivery, author_id)
-    SELECT v.goal_id, :instrument, :uf, v.reported_on, v.status, v.percent_complete, v.achieved_value,
-        {", ".join(f"v.{t}" for t in TEXTS)}, v.expected_delivery, :author
+# The entries to write, in file order, ids drawn from the table's sequence. They go back in
+# through COPY: row-by-row INSERT … SELECT costs about three times what COPY's batched heap and
+# index writes do for the same rows.
+WRITTEN = ("id", "goal_id", "instrument_id", "uf", "reported_on", "status", "percent_complete", "achieved_value",
+    *TEXTS, "expected_delivery", "author_id")  # fmt: skip
+_ENTRIES = sa.text(
+    f"""SELECT nextval(pg_get_serial_sequence('status_update', 'id')), v.goal_id, CAST(:instrument AS uuid),
+        CAST(:uf AS char(2)), v.reported_on, v.status, v.percent_complete, v.achieved_value,
+        {", ".join(f"v.{t}" for t in TEXTS)}, v.expected_delivery, CAST(:author AS uuid)
     {_NEW_ROWS}
-    ORDER BY v.n
-    RETURNING id)
-    SELECT count(*), min(id), max(id) FROM written"""  # noqa: S608
-)
+    ORDER BY v.n"""
+).compile(dialect=asyncpg_dialect())  # type: ignore[no-untyped-call]
 
 _NEW = sa.text(f"SELECT count(*) {_NEW_ROWS}")
 
@@ -174,8 +176,7 @@ class StatusImportRepository:
         await self.session.execute(
             sa.text(f"CREATE TEMP TABLE {STAGED} (n int GENERATED ALWAYS AS IDENTITY, {definition}) ON COMMIT DROP")
         )
-        connection = await (await self.session.connection()).get_raw_connection()
-        driver: Any = connection.driver_connection
+        driver = await self._driver()
         await driver.execute("SAVEPOINT status_import_copy")
         try:
             await driver.copy_to_table(
@@ -214,10 +215,18 @@ class StatusImportRepository:
     async def write(self, instrument_id: uuid.UUID, uf: str | None, author_id: uuid.UUID | None, day: date) -> Written:
         """Every staged row as a new entry, unless one just like it (same goal, day and
         values) is recorded already: sending a file again adds nothing."""
-        row = (
-            await self.session.execute(_WRITE, {"instrument": instrument_id, "uf": uf, "author": author_id, "day": day})
-        ).one()
-        return Written(int(row[0]), row[1], row[2])
+        driver = await self._driver()
+        values = {"instrument": instrument_id, "uf": uf, "author": author_id, "day": day}
+        entries = await driver.fetch(str(_ENTRIES), *(values[name] for name in _ENTRIES.positiontup or ()))
+        if not entries:
+            return Written(0, None, None)
+        await driver.copy_records_to_table("status_update", records=entries, columns=WRITTEN)
+        return Written(len(entries), entries[0][0], entries[-1][0])
+
+    async def _driver(self) -> Any:
+        """The asyncpg connection under this session's transaction, for COPY and bulk reads."""
+        connection = await (await self.session.connection()).get_raw_connection()
+        return connection.driver_connection
 
 
 def _broken(exc: asyncpg.PostgresError) -> BrokenFile:
