@@ -24,7 +24,7 @@ class Database:
 
     @staticmethod
     def _engine(url: str, pool_size: int) -> AsyncEngine:
-        return create_async_engine(async_url(url), pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+        return create_async_engine(async_url(url), pool_size=pool_size, max_overflow=pool_size)
 
     def session(self, *, read_only: bool = False) -> AsyncSession:
         return AsyncSession(self.read_engine if read_only else self.engine, expire_on_commit=False)
