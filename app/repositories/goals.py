@@ -259,8 +259,9 @@ class GoalRepository:
         page: PageRequest,
     ) -> dict[uuid.UUID, Page[Goal]]:
         """The same page of each visible instrument's goals, in one statement."""
-        statement = _visible(_filtered(where, as_of), principal).where(col(Goal.instrument_id).in_(instrument_ids))
-        return await keyset_pages(self.session, statement, Goal, col(Goal.instrument_id), _ORDER, page, _key)
+        statement = _visible(_filtered(where, as_of), principal)
+        by_instrument = col(Goal.instrument_id)
+        return await keyset_pages(self.session, statement, Goal, by_instrument, instrument_ids, _ORDER, page, _key)
 
     async def page_json(
         self,

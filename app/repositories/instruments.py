@@ -109,9 +109,8 @@ class InstrumentRepository:
         self, principal: Principal, where: InstrumentFilter, codes: Sequence[str], page: PageRequest
     ) -> dict[str, Page[Instrument]]:
         """The same page of each municipality's instruments, in one statement."""
-        statement = _filtered(principal, where).where(col(Instrument.municipality_code).in_(codes))
-        by_code = col(Instrument.municipality_code)
-        return await keyset_pages(self.session, statement, Instrument, by_code, _ORDER, page, _key)
+        statement, by_code = _filtered(principal, where), col(Instrument.municipality_code)
+        return await keyset_pages(self.session, statement, Instrument, by_code, codes, _ORDER, page, _key)
 
     async def get_many(self, principal: Principal, instrument_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Instrument]:
         rows = await self.session.scalars(

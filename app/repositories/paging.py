@@ -32,19 +32,32 @@ async def keyset_pages(
     statement: sa.Select[Any],
     entity: type[T],
     group_by: Any,
+    groups: Sequence[Any],
     order_by: Sequence[Any],
     page: PageRequest,
     key: Callable[[T], tuple[CursorValue, ...]],
 ) -> dict[Any, Page[T]]:
-    """The same page of many lists at once (one per value of `group_by`, e.g. each
-    municipality's instruments), in one statement: each list is ranked in its own order and cut
-    at the page size. Lists with no rows are absent from the answer."""
-    rank = sa.func.row_number().over(partition_by=group_by, order_by=list(order_by))
-    ranked = after_key(statement, order_by, page).add_columns(group_by.label("batch_group"), rank.label("batch_rank"))
-    inner = ranked.subquery()
-    rows = aliased(entity, inner)
+    """The same page of many lists at once (one per value in `groups` of the column `group_by`,
+    e.g. each municipality's instruments), in one statement. Each list is read on its own,
+    through a LATERAL subquery cut at the page size, so an index on (group_by, order) serves
+    it and no list is read past its page. Lists with no rows are absent from the answer."""
+    if not groups:
+        return {}
+    wanted = sa.values(sa.column("batch_group", group_by.type), name="wanted").data(
+        [(group,) for group in dict.fromkeys(groups)]
+    )
+    rank = sa.func.row_number().over(order_by=list(order_by))
+    listed = (
+        after_key(statement, order_by, page)
+        .add_columns(rank.label("batch_rank"))
+        .where(group_by == wanted.c.batch_group)
+        .order_by(*order_by)
+        .limit(page.limit + 1)
+        .lateral("listed")
+    )
+    rows = aliased(entity, listed)
     statement = (
-        sa.select(rows, inner.c.batch_group).where(inner.c.batch_rank <= page.limit + 1).order_by(inner.c.batch_rank)
+        sa.select(rows, wanted.c.batch_group).select_from(wanted).join(listed, sa.true()).order_by(listed.c.batch_rank)
     )
     grouped: dict[Any, list[T]] = {}
     for row, group in await session.execute(statement):
