@@ -4,6 +4,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
@@ -43,9 +44,9 @@ async def keyset_pages(
     it and no list is read past its page. Lists with no rows are absent from the answer."""
     if not groups:
         return {}
-    wanted = sa.values(sa.column("batch_group", group_by.type), name="wanted").data(
-        [(group,) for group in dict.fromkeys(groups)]
-    )
+    # One array parameter, not a VALUES row per key: the statement compiles once for any count.
+    keys = sa.bindparam("batch_groups", list(dict.fromkeys(groups)), type_=ARRAY(group_by.type))
+    wanted = sa.func.unnest(keys).table_valued("batch_group").render_derived(name="wanted")
     rank = sa.func.row_number().over(order_by=list(order_by))
     listed = (
         after_key(statement, order_by, page)
