@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.api.graphql.schema import build_schema
 from app.core.settings import Settings
+from app.domain.documents import DocumentService
 from app.domain.goals import GoalService
 from app.domain.territory import TerritoryService
 from app.main import create_app
@@ -165,10 +166,11 @@ def test_schema_file_matches_the_code() -> None:
 
 
 async def test_unexpected_failures_are_masked(client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch) -> None:
-    async def broken(self: Any, code: str) -> Any:
+    async def broken(self: Any, *args: Any) -> Any:
         raise RuntimeError("connection string with a password in it")
 
-    monkeypatch.setattr(TerritoryService, "region_row", broken)
+    monkeypatch.setattr(DocumentService, "region", broken)  # the whole read
+    monkeypatch.setattr(TerritoryService, "region_row", broken)  # and field by field
     body = await graphql(client, '{ region(code: "13001") { name } states(first: 1) { nodes { uf } } }')
     error = body["errors"][0]
     assert error["extensions"] == {"code": "internal_error", "status": 500}

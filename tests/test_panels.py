@@ -11,9 +11,11 @@ from typing import Any
 import httpx
 import sqlalchemy as sa
 from openpyxl import load_workbook
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from app.domain.instrument_rules import situation
+from app.domain.instrument_rules import days_late, situation
+from app.repositories.instruments import days_late_of, situation_of
 from app.repositories.panels import situation_sql
 from tests.support import Account, ConnectionBoundDatabase
 from tests.test_compliance import _instrument, _region_of_twenty
@@ -127,6 +129,25 @@ async def test_the_sql_situation_rule_is_the_domains_at_every_boundary(connectio
         {"dues": [c[0] for c in cases], "reached": [c[1] for c in cases], "days": [c[2] for c in cases]},
     )
     assert [row[0] for row in rows] == [situation(due, reached, as_of) for due, reached, as_of in cases]  # type: ignore[arg-type]
+
+    # The same rule, and days_late, as the whole reads write them (app.repositories.instruments).
+    given = (
+        sa.func.unnest(
+            sa.literal([c[0] for c in cases], ARRAY(sa.Date)),
+            sa.literal([c[1] for c in cases], ARRAY(sa.Date)),
+            sa.literal([c[2] for c in cases], ARRAY(sa.Date)),
+        )
+        .table_valued("due", "reached", "as_of", with_ordinality="n")
+        .render_derived(name="given")
+    )
+    c = given.c
+    rows = await connection.execute(
+        sa.select(situation_of(c.due, c.reached, c.as_of), days_late_of(c.due, c.reached, c.as_of)).order_by(c.n)
+    )
+    assert [tuple(row) for row in rows] == [
+        (situation(due, reached, as_of), days_late(due, reached, as_of))  # type: ignore[arg-type]
+        for due, reached, as_of in cases
+    ]
 
 
 async def test_an_entes_own_calendar_moves_its_missing_instruments_deadlines(

@@ -52,6 +52,9 @@ class Settings(BaseSettings):
     graphql_max_aliases: int = Field(default=30, ge=0, le=1000)
     graphql_max_tokens: int = Field(default=2000, ge=100, le=100_000)
     graphql_max_page_size: int = Field(default=MAX_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE)
+    # Nested reads whose whole selection PostgreSQL can write are answered by one statement
+    # (app.api.graphql.lookahead); off, every field resolves on its own, as tests compare.
+    graphql_whole_reads: bool = True
 
     @model_validator(mode="after")
     def _check_keys(self) -> Settings:

@@ -8,6 +8,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, AsyncSessionTransaction
 
 from app.repositories.audit import AuditRepository
+from app.repositories.documents import DocumentRepository
 from app.repositories.goals import GoalRepository
 from app.repositories.instruments import InstrumentRepository
 from app.repositories.organizations import OrganizationRepository
@@ -27,6 +28,7 @@ class Repositories:
         self.users = UserRepository(session)
         self.instruments = InstrumentRepository(session)
         self.goals = GoalRepository(session)
+        self.documents = DocumentRepository(session)
         self.panels = PanelRepository(session)
         self.status_imports = StatusImportRepository(session)
         self.audit = AuditRepository(session)

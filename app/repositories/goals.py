@@ -4,7 +4,7 @@ when its instrument is (scoping.visible_instruments)."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cache
@@ -104,7 +104,7 @@ def _grouped(goals: Iterable[Goal], by: str) -> dict[uuid.UUID, list[Goal]]:
     return found
 
 
-def _filtered(where: GoalFilter, as_of: date) -> sa.Select[Any]:
+def filtered(where: GoalFilter, as_of: date) -> sa.Select[Any]:
     statement = sa.select(Goal)
     if where.level is not None:
         statement = statement.where(col(Goal.level) == where.level)
@@ -122,14 +122,14 @@ def _filtered(where: GoalFilter, as_of: date) -> sa.Select[Any]:
     return statement
 
 
-def _json_object(**fields: Any) -> sa.Function[Any]:
+def json_object(**fields: Any) -> sa.Function[Any]:
     pairs: list[Any] = []
     for name, value in fields.items():
         pairs += (sa.literal_column(f"'{name}'"), value)
     return sa.func.json_build_object(*pairs)
 
 
-def _label(labels: dict[str, str], code: Any) -> ColumnElement[str]:
+def label_of(labels: dict[str, str], code: Any) -> ColumnElement[str]:
     return sa.case(*((code == key, sa.literal(label)) for key, label in labels.items()), else_=sa.null())
 
 
@@ -144,73 +144,98 @@ _G = Goal.__table__.alias("g")  # type: ignore[attr-defined]
 _AS_OF = sa.bindparam("goal_as_of", type_=sa.Date)
 
 
-@cache
-def _goal_json(shown: GoalJson) -> tuple[ColumnElement[str], sa.FromClause]:
-    """GoalOut's body (app.api.routes.goals), field for field and in its order, as of the day
-    bound to _AS_OF; and the goals joined to their current entries, which it reads. Built once:
-    building an expression this size costs more than running it."""
-    current = (
+def current_entry(goals: Any, as_of: date | ColumnElement[date], name: str = "s") -> Any:
+    """Each goal's current entry as of `as_of`, as a LATERAL subquery over `goals` (a goal
+    table or subquery): join it with ON true."""
+    return (
         sa.select(StatusUpdate)
-        .where(col(StatusUpdate.goal_id) == _G.c.id, *_effective(_AS_OF))
+        .where(col(StatusUpdate.goal_id) == goals.c.id, *_effective(as_of))
         .order_by(col(StatusUpdate.reported_on).desc(), col(StatusUpdate.id).desc())
         .limit(1)
-        .lateral("s")
+        .lateral(name)
     )
-    g, s, as_of = _G.c, current.c, _AS_OF
+
+
+def entry_values(shown: GoalJson, s: Any, moment: Callable[[Any], ColumnElement[str]]) -> dict[str, ColumnElement[Any]]:
+    """A current entry's fields by the domain's names, in the order its bodies list them;
+    `moment` writes a timestamp as the body's reader expects it."""
+    return {
+        "database_id": s.id,
+        "goal_id": s.goal_id,
+        "round_id": s.round_id,
+        "reported_on": s.reported_on,
+        "status": s.status,
+        "status_label": label_of(shown.status_labels, s.status),
+        "percent_complete": s.percent_complete,
+        "achieved_value": s.achieved_value,
+        "details": s.details,
+        "difficulties": s.difficulties,
+        "expected_delivery": s.expected_delivery,
+        "next_steps": s.next_steps,
+        "partial_product": s.partial_product,
+        "responsible": s.responsible,
+        "supersedes": s.supersedes_id,
+        "superseded_by": sa.null(),  # the current entry is one no correction has replaced
+        "author_id": s.author_id,
+        "recorded_at": moment(s.recorded_at),
+    }
+
+
+def goal_values(shown: GoalJson, g: Any, s: Any, as_of: date | ColumnElement[date]) -> dict[str, ColumnElement[Any]]:
+    """A goal's fields by the domain's names, in GoalOut's order, beside its current entry `s`
+    (a current_entry) as of `as_of`; `current_status` is left to the caller."""
     overdue = sa.and_(
         g.level.in_(sorted(shown.monitored)),
         g.deadline < as_of,
         sa.func.coalesce(s.status, "").not_in(sorted(shown.closed)),
     )
-    status_json = _json_object(
-        id=s.id,
-        goal_id=s.goal_id,
-        round_id=s.round_id,
-        reported_on=s.reported_on,
-        status=s.status,
-        status_label=_label(shown.status_labels, s.status),
-        percent_complete=s.percent_complete,
-        achieved_value=s.achieved_value,
-        details=s.details,
-        difficulties=s.difficulties,
-        expected_delivery=s.expected_delivery,
-        next_steps=s.next_steps,
-        partial_product=s.partial_product,
-        responsible=s.responsible,
-        supersedes=s.supersedes_id,
-        superseded_by=sa.null(),  # the current entry is one no correction has replaced
-        author_id=s.author_id,
-        recorded_at=iso_utc(s.recorded_at),
-    )
     prazo_format = sa.case((g.deadline_precision == "month", "MM/YYYY"), else_="DD/MM/YYYY")
-    goal = _json_object(
-        id=g.id,
-        instrument_id=g.instrument_id,
-        parent_id=g.parent_id,
-        level=g.level,
-        level_label=_label(shown.level_labels, g.level),
-        number=g.number,
-        description=g.description,
-        indicator_name=g.indicator_name,
-        indicator_unit=g.indicator_unit,
-        polarity=g.polarity,
-        baseline_value=g.baseline_value,
-        baseline_year=g.baseline_year,
-        target_value=g.target_value,
-        yearly_targets=g.yearly_targets,
-        deadline=g.deadline,
-        deadline_precision=g.deadline_precision,
-        prazo=sa.func.to_char(g.deadline, prazo_format),
-        responsible=g.responsible,
-        responsible_user_id=g.responsible_user_id,
-        partners=g.partners,
-        scope=g.scope,
-        status=s.status,
-        overdue=sa.func.coalesce(overdue, False),
-        days_overdue=sa.case((overdue, as_of - g.deadline), else_=0),
-        current_status=sa.case((s.id.is_(None), sa.null()), else_=status_json),
-        version=g.version,
-    ).cast(sa.Text)  # as text: the driver would parse json into Python objects
+    return {
+        "database_id": g.id,
+        "instrument_id": g.instrument_id,
+        "parent_id": g.parent_id,
+        "level": g.level,
+        "level_label": label_of(shown.level_labels, g.level),
+        "number": g.number,
+        "description": g.description,
+        "indicator_name": g.indicator_name,
+        "indicator_unit": g.indicator_unit,
+        "polarity": g.polarity,
+        "baseline_value": g.baseline_value,
+        "baseline_year": g.baseline_year,
+        "target_value": g.target_value,
+        "yearly_targets": g.yearly_targets,
+        "deadline": g.deadline,
+        "deadline_precision": g.deadline_precision,
+        "prazo": sa.func.to_char(g.deadline, prazo_format),
+        "responsible": g.responsible,
+        "responsible_user_id": g.responsible_user_id,
+        "partners": g.partners,
+        "scope": g.scope,
+        "status": s.status,
+        "overdue": sa.func.coalesce(overdue, False),
+        "days_overdue": sa.case((overdue, as_of - g.deadline), else_=0),
+        "version": g.version,
+    }
+
+
+def _rest_names(values: dict[str, ColumnElement[Any]]) -> dict[str, ColumnElement[Any]]:
+    return {("id" if name == "database_id" else name): value for name, value in values.items()}
+
+
+@cache
+def _goal_json(shown: GoalJson) -> tuple[ColumnElement[str], sa.FromClause]:
+    """GoalOut's body (app.api.routes.goals), field for field and in its order, as of the day
+    bound to _AS_OF; and the goals joined to their current entries, which it reads. Built once:
+    building an expression this size costs more than running it."""
+    current = current_entry(_G, _AS_OF)
+    s = current.c
+    status_json = json_object(**_rest_names(entry_values(shown, s, iso_utc)))
+    fields = _rest_names(goal_values(shown, _G.c, s, _AS_OF))
+    version = fields.pop("version")
+    current_status = sa.case((s.id.is_(None), sa.null()), else_=status_json)
+    goal = json_object(**fields, current_status=current_status, version=version).cast(sa.Text)
+    # as text: the driver would parse json into Python objects
     return goal, _G.outerjoin(current, sa.true())
 
 
@@ -259,7 +284,7 @@ class GoalRepository:
         page: PageRequest,
     ) -> dict[uuid.UUID, Page[Goal]]:
         """The same page of each visible instrument's goals, in one statement."""
-        statement = _visible(_filtered(where, as_of), principal)
+        statement = _visible(filtered(where, as_of), principal)
         by_instrument = col(Goal.instrument_id)
         return await keyset_pages(self.session, statement, Goal, by_instrument, instrument_ids, _ORDER, page, _key)
 
@@ -275,7 +300,7 @@ class GoalRepository:
         """`pages` for one instrument with each goal's JSON body built by PostgreSQL, current
         status included: one statement, where the list read goes through no Python object."""
         listed = (
-            after_key(_visible(_filtered(where, as_of), principal), _ORDER, page)
+            after_key(_visible(filtered(where, as_of), principal), _ORDER, page)
             .with_only_columns(col(Goal.id))
             .where(col(Goal.instrument_id) == instrument_id)
             .order_by(*_ORDER)

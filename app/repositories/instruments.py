@@ -58,6 +58,25 @@ def situation_is(situation: str, as_of: date) -> ColumnElement[Any]:
     return conditions[situation]
 
 
+def situation_of(due: Any, reached_on: Any, as_of: Any) -> ColumnElement[str]:
+    """The situation itself, as situation_is decides it, for a row's deadline and milestone."""
+    reached = sa.and_(reached_on.is_not(None), reached_on <= as_of)
+    return sa.case(
+        (
+            reached,
+            sa.case((sa.or_(due.is_(None), reached_on <= due), "cumprido_no_prazo"), else_="cumprido_com_atraso"),
+        ),
+        (sa.or_(due.is_(None), as_of <= due), "pendente"),
+        else_="atrasado",
+    )
+
+
+def days_late_of(due: Any, reached_on: Any, as_of: Any) -> ColumnElement[int]:
+    """app.domain.instrument_rules.days_late in SQL."""
+    end = sa.case((sa.and_(reached_on.is_not(None), reached_on <= as_of), reached_on), else_=as_of)
+    return sa.case((due.is_(None), 0), else_=sa.func.greatest(0, end - due))
+
+
 Record = TypeVar("Record", InstrumentEvent, Deliberation, Hearing, MonitoringRound)
 _RECORD_ORDER: dict[type[Any], tuple[Any, ...]] = {
     InstrumentEvent: (col(InstrumentEvent.id),),
@@ -72,7 +91,7 @@ def _key(instrument: Instrument) -> tuple[CursorValue, ...]:
     return (str(instrument.id),)
 
 
-def _filtered(principal: Principal, where: InstrumentFilter) -> sa.Select[Any]:
+def filtered(principal: Principal, where: InstrumentFilter) -> sa.Select[Any]:
     statement = sa.select(Instrument).where(visible_instruments(principal))
     for column, value in (
         (Instrument.kind, where.kind),
@@ -103,13 +122,13 @@ class InstrumentRepository:
         self.session = session
 
     async def page(self, principal: Principal, where: InstrumentFilter, page: PageRequest) -> Page[Instrument]:
-        return await keyset_page(self.session, _filtered(principal, where), _ORDER, page, _key)
+        return await keyset_page(self.session, filtered(principal, where), _ORDER, page, _key)
 
     async def pages_by_municipality(
         self, principal: Principal, where: InstrumentFilter, codes: Sequence[str], page: PageRequest
     ) -> dict[str, Page[Instrument]]:
         """The same page of each municipality's instruments, in one statement."""
-        statement, by_code = _filtered(principal, where), col(Instrument.municipality_code)
+        statement, by_code = filtered(principal, where), col(Instrument.municipality_code)
         return await keyset_pages(self.session, statement, Instrument, by_code, codes, _ORDER, page, _key)
 
     async def get_many(self, principal: Principal, instrument_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Instrument]:

@@ -84,6 +84,14 @@ def page_of(rows: list[T], page: PageRequest, key: Callable[[T], tuple[CursorVal
     return Page(items=items, next_cursor=next_cursor, keys=keys)
 
 
+def cursor_of(key: Any) -> ColumnElement[str]:
+    """encode_cursor((key,)) in SQL, for a one-column ASCII text key (a uuid, a sort key): the
+    JSON list, in unpadded URL-safe base64 (PostgreSQL's base64 breaks lines; they go too)."""
+    listed = "[" + sa.func.to_json(sa.cast(key, sa.Text)).cast(sa.Text) + "]"
+    encoded = sa.func.encode(sa.func.convert_to(listed, "UTF8"), "base64")
+    return sa.func.rtrim(sa.func.translate(encoded, "+/\n", "-_"), "=")
+
+
 def _integer_limit(column_type: Any) -> int:
     if isinstance(column_type, sa.SmallInteger):
         return 2**15

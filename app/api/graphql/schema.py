@@ -35,6 +35,7 @@ from app.api.graphql.inputs import (
     UserPatchInput,
     model_from,
 )
+from app.api.graphql.lookahead import CompletingExecutionContext, whole_read
 from app.api.graphql.types import (
     AuditEvent,
     Calendar,
@@ -69,6 +70,7 @@ from app.domain.audit import AuditService
 from app.domain.calendars import CalendarService, CalendarUpdate
 from app.domain.compliance import ComplianceService
 from app.domain.council import CouncilService, DeliberationCreate, HearingCreate
+from app.domain.documents import DocumentService
 from app.domain.goals import GoalCreate, GoalPatch, GoalService
 from app.domain.instruments import InstrumentCreate, InstrumentPatch, InstrumentService, TransitionRequest
 from app.domain.monitoring import MonitoringService, RoundCreate, StatusUpdateCreate
@@ -218,7 +220,9 @@ class Query:
 
     @strawberry.field
     async def region(self, info: Info, code: str) -> Region | None:
-        return await _region(info, code)
+        principal = info.context.principal
+        whole = await whole_read(info, lambda r, shape: DocumentService(r).region(principal, code, shape))
+        return whole or await _region(info, code)  # type: ignore[return-value]
 
     @strawberry.field
     async def organizations(
@@ -292,7 +296,9 @@ class Query:
 
     @strawberry.field
     async def instrument(self, info: Info, id: uuid.UUID, as_of: date | None = None) -> Instrument | None:
-        return await _instrument(info, id, as_of)
+        principal = info.context.principal
+        whole = await whole_read(info, lambda r, shape: DocumentService(r).instrument(principal, id, shape, as_of))
+        return whole or await _instrument(info, id, as_of)  # type: ignore[return-value]
 
     @strawberry.field
     async def goal(self, info: Info, id: uuid.UUID, as_of: date | None = None) -> Goal | None:
@@ -678,4 +684,5 @@ def build_schema(settings: Settings) -> strawberry.Schema:
             partial(ValidationCache, maxsize=QUERY_CACHE_SIZE),
             ProblemCodes,
         ],
+        execution_context_class=CompletingExecutionContext,
     )

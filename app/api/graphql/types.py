@@ -229,15 +229,7 @@ class Municipality(Node):
         after: str | None = None,
     ) -> Connection[Instrument]:
         context = info.context
-        page = page_request(context, first, after)
-        within("year", year, 1988, 2100)
-        filters = {
-            "kind": code_of(kind),
-            "year": year,
-            "status": code_of(status),
-            "situation": code_of(situation),
-            "as_of": as_of,
-        }
+        page, filters = instrument_page_arguments(context, kind, year, status, situation, as_of, first, after)
 
         async def load(repositories: Any, codes: Sequence[str]) -> dict[str, Page[InstrumentView]]:
             service = InstrumentService(repositories)
@@ -314,6 +306,52 @@ class CreatedUser:
 def code_of(value: Any) -> Any:
     """The code behind a GraphQL enum argument (None stays None)."""
     return getattr(value, "value", value)
+
+
+def instrument_page_arguments(
+    context: Context,
+    kind: InstrumentKind | None,
+    year: int | None,
+    status: InstrumentStatus | None,
+    situation: SituationCode | None,
+    as_of: date | None,
+    first: int | None,
+    after: str | None,
+) -> tuple[PageRequest, dict[str, Any]]:
+    """A list of instruments' page and filters, checked as `instruments(...)` checks them."""
+    page = page_request(context, first, after)
+    within("year", year, 1988, 2100)
+    filters = {
+        "kind": code_of(kind),
+        "year": year,
+        "status": code_of(status),
+        "situation": code_of(situation),
+        "as_of": as_of,
+    }
+    return page, filters
+
+
+def goal_page_arguments(
+    context: Context,
+    level: GoalLevel | None,
+    status: GoalStatusCode | None,
+    overdue: bool | None,
+    responsible: str | None,
+    as_of: date | None,
+    first: int | None,
+    after: str | None,
+) -> tuple[PageRequest, dict[str, Any]]:
+    """A list of goals' page and filters, checked as `goals(...)` checks them."""
+    page = page_request(context, first, after)
+    within("responsible", responsible, 0, 200)
+    filters = {
+        "level": code_of(level),
+        "status": code_of(status),
+        "overdue": overdue,
+        "responsible": responsible,
+        "as_of": as_of,
+    }
+    return page, filters
 
 
 @strawberry.type
@@ -451,16 +489,8 @@ class Instrument(Node):
         after: str | None = None,
     ) -> Connection[Goal]:
         context = info.context
-        page = page_request(context, first, after)
-        within("responsible", responsible, 0, 200)
-        as_of = as_of or self.as_of
-        filters = {
-            "level": code_of(level),
-            "status": code_of(status),
-            "overdue": overdue,
-            "responsible": responsible,
-            "as_of": as_of,
-        }
+        page, filters = goal_page_arguments(context, level, status, overdue, responsible, as_of, first, after)
+        as_of = filters["as_of"] = as_of or self.as_of
 
         async def load(repositories: Any, keys: Sequence[uuid.UUID]) -> dict[uuid.UUID, Page[GoalView]]:
             return await GoalService(repositories).pages(context.principal, keys, page, **filters)

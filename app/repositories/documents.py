@@ -1,0 +1,255 @@
+"""Whole answers written by PostgreSQL: a shape (app.core.shapes) of a region or an
+instrument, with their municipalities, pages of instruments, pages of goals and current
+entries, becomes one statement whose single value is the answer's JSON text. The lists are
+the same pages, in the same order and scope, as the batch reads of the other repositories:
+the filters and the caller's scope are theirs (`instruments.filtered`, `goals.filtered`).
+
+A name the shape asks for that is not written here raises Unsupported before any SQL runs,
+so the caller can read that shape the usual way."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import aggregate_order_by
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
+from sqlmodel import col
+
+from app.core.pagination import PageRequest
+from app.core.principal import Principal
+from app.core.shapes import Constant, Related, Shape, Unsupported, Value
+from app.repositories.goals import GoalFilter, GoalJson, current_entry, entry_values, goal_values, json_object, label_of
+from app.repositories.goals import filtered as filtered_goals
+from app.repositories.instruments import InstrumentFilter, days_late_of, situation_of
+from app.repositories.instruments import filtered as filtered_instruments
+from app.repositories.paging import after_key, cursor_of
+from app.repositories.scoping import visible_instruments
+from app.repositories.tables import Goal, HealthRegion, Instrument, Municipality, RegionMembership
+
+# PostgreSQL's functions take at most 100 arguments: json_build_object, 50 keys.
+MOST_KEYS = 50
+
+
+@dataclass(frozen=True)
+class Shown:
+    """What the domain shows beside the columns: the goals' labels and overdue rule, and the
+    instruments' status labels."""
+
+    goals: GoalJson
+    instrument_status_labels: dict[str, str]
+
+
+def isoformat_utc(moment: Any) -> ColumnElement[str]:
+    """As Python's isoformat writes an aware datetime read in UTC: microseconds only when there
+    are any, then +00:00."""
+    text = sa.func.to_char(sa.func.timezone("UTC", moment), 'YYYY-MM-DD"T"HH24:MI:SS.US')
+    return sa.func.replace(text, ".000000", "") + "+00:00"
+
+
+def _object(shape: Shape, value: Callable[[str, Any], ColumnElement[Any]]) -> ColumnElement[Any]:
+    """The JSON object with the shape's keys in order; `value` writes each member."""
+    if len(shape) > MOST_KEYS:
+        raise Unsupported(f"more than {MOST_KEYS} fields in one object")
+    fields: dict[str, Any] = {}
+    for key, member in shape:
+        fields[key] = sa.literal(member.text) if isinstance(member, Constant) else value(key, member)
+    return json_object(**fields)
+
+
+def _columns(names: dict[str, ColumnElement[Any]]) -> Callable[[str, Any], ColumnElement[Any]]:
+    """A member writer for plain fields: Value(name) is names[name], after its prefix."""
+
+    def write(key: str, member: Any) -> ColumnElement[Any]:
+        if not isinstance(member, Value) or member.name not in names:
+            raise Unsupported(f"{key}: {member}")
+        found = names[member.name]
+        return sa.literal(member.prefix) + sa.cast(found, sa.Text) if member.prefix else found
+
+    return write
+
+
+def _with_related(
+    plain: Callable[[str, Any], ColumnElement[Any]], related: dict[str, Callable[[Related], ColumnElement[Any]]]
+) -> Callable[[str, Any], ColumnElement[Any]]:
+    def write(key: str, member: Any) -> ColumnElement[Any]:
+        if isinstance(member, Related):
+            if member.name not in related:
+                raise Unsupported(f"{key}: {member.name}")
+            return related[member.name](member)
+        return plain(key, member)
+
+    return write
+
+
+def _page(
+    connection: Related,
+    listed: Any,
+    item: Callable[[Shape], ColumnElement[Any]],
+    cursor: ColumnElement[str],
+    joined: Any = None,
+) -> ColumnElement[Any]:
+    """A connection over `listed` (a page read one past its size, numbered `n` in its order):
+    edges with their cursors, nodes, and page info."""
+    page = connection.page or PageRequest()
+    on_page = listed.c.n <= page.limit
+    cursors = sa.func.array_agg(aggregate_order_by(cursor, listed.c.n)).filter(on_page)
+    last = sa.func.array_agg(aggregate_order_by(cursor, listed.c.n.desc())).filter(on_page)
+    page_info = {
+        "has_next_page": sa.func.count() > page.limit,
+        "has_previous_page": sa.false(),
+        "start_cursor": cursors[1],
+        "end_cursor": last[1],
+    }
+
+    def items(each: ColumnElement[Any]) -> ColumnElement[Any]:
+        return sa.func.coalesce(sa.func.json_agg(aggregate_order_by(each, listed.c.n)).filter(on_page), sa.text("'[]'"))
+
+    def edge(key: str, member: Any) -> ColumnElement[Any]:
+        if isinstance(member, Value) and member.name == "cursor":
+            return cursor
+        if isinstance(member, Related) and member.name == "node":
+            return item(member.shape)
+        raise Unsupported(f"{key}: {member}")
+
+    def part(key: str, member: Any) -> ColumnElement[Any]:
+        if isinstance(member, Related) and member.name == "edges":
+            return items(_object(member.shape, edge))
+        if isinstance(member, Related) and member.name == "nodes":
+            return items(item(member.shape))
+        if isinstance(member, Related) and member.name == "page_info":
+            return _object(member.shape, _columns(page_info))
+        raise Unsupported(f"{key}: {member}")
+
+    body = _object(connection.shape, part)
+    source = listed if joined is None else joined
+    return sa.select(body).select_from(source).scalar_subquery()
+
+
+def _numbered(statement: sa.Select[Any], order: list[Any], page: PageRequest, parent: Any, name: str) -> Any:
+    """The page of `statement` after the cursor, one past its size, numbered `n`, as a
+    subquery correlated to `parent`."""
+    return (
+        after_key(statement, order, page)
+        .add_columns(sa.func.row_number().over(order_by=order).label("n"))
+        .order_by(*order)
+        .limit(page.limit + 1)
+        .correlate(parent)
+        .subquery(name)
+    )
+
+
+class DocumentRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def region(self, principal: Principal, code: str, shape: Shape, shown: Shown) -> str | None:
+        """The region (public, like all territory) in `shape`; None if there is none."""
+        region = HealthRegion.__table__.alias("r")  # type: ignore[attr-defined]
+        body = _Writer(principal, shown).region(region, shape)
+        return await self.session.scalar(sa.select(body.cast(sa.Text)).where(region.c.code == code))
+
+    async def instrument(
+        self, principal: Principal, instrument_id: uuid.UUID, shape: Shape, day: date, shown: Shown
+    ) -> str | None:
+        """The instrument in `shape` as of `day`; None if the caller may not see it."""
+        row = sa.select(Instrument).where(col(Instrument.id) == instrument_id, visible_instruments(principal))
+        instrument = row.subquery("i")
+        body = _Writer(principal, shown).instrument(instrument, shape, day)
+        return await self.session.scalar(sa.select(body.cast(sa.Text)).select_from(instrument))
+
+
+class _Writer:
+    """Writes one statement's JSON for one caller, object by object."""
+
+    def __init__(self, principal: Principal, shown: Shown) -> None:
+        self.principal = principal
+        self.shown = shown
+
+    def region(self, r: Any, shape: Shape) -> ColumnElement[Any]:
+        names = {name: r.c[name] for name in ("code", "uf", "name", "macro_code", "active", "version")}
+
+        def municipalities(related: Related) -> ColumnElement[Any]:
+            m = Municipality.__table__.alias("m")  # type: ignore[attr-defined]
+            membership = RegionMembership.__table__.alias("rm")  # type: ignore[attr-defined]
+            each = self.municipality(m, related.shape)
+            return (
+                sa.select(sa.func.coalesce(sa.func.json_agg(aggregate_order_by(each, m.c.code)), sa.text("'[]'")))
+                .select_from(m.join(membership, membership.c.municipality_code == m.c.code))
+                .where(membership.c.region_code == r.c.code, membership.c.valid_to.is_(None))
+                .scalar_subquery()
+            )
+
+        return _object(shape, _with_related(_columns(names), {"municipalities": municipalities}))
+
+    def municipality(self, m: Any, shape: Shape) -> ColumnElement[Any]:
+        names = {name: m.c[name] for name in ("code", "code6", "uf", "name", "population")}
+
+        def instruments(related: Related) -> ColumnElement[Any]:
+            if not isinstance(related.where, InstrumentFilter) or related.day is None:
+                raise Unsupported("instruments without their filter")
+            day, page = related.day, related.page or PageRequest()
+            statement = filtered_instruments(self.principal, related.where).where(
+                col(Instrument.municipality_code) == m.c.code
+            )
+            listed = _numbered(statement, [col(Instrument.id)], page, m, "i")
+            return _page(related, listed, lambda shape: self.instrument(listed, shape, day), cursor_of(listed.c.id))
+
+        return _object(shape, _with_related(_columns(names), {"instruments": instruments}))
+
+    def instrument(self, i: Any, shape: Shape, day: date) -> ColumnElement[Any]:
+        plain = (
+            "kind owner_type uf municipality_code region_code organization_id year quadrimester end_year status "
+            "deadline milestone_on title document_url notes goal_structure version"
+        )
+        names: dict[str, ColumnElement[Any]] = {name: i.c[name] for name in plain.split()}
+        on = sa.literal(day, sa.Date)
+        names |= {
+            "database_id": i.c.id,
+            "owner": i.c.owner_code,
+            "status_label": label_of(self.shown.instrument_status_labels, i.c.status),
+            "situation": situation_of(i.c.deadline, i.c.milestone_on, on),
+            "days_late": days_late_of(i.c.deadline, i.c.milestone_on, on),
+        }
+
+        def goals(related: Related) -> ColumnElement[Any]:
+            if not isinstance(related.where, GoalFilter) or related.day is None:
+                raise Unsupported("goals without their filter")
+            day, page = related.day, related.page or PageRequest()
+            statement = filtered_goals(related.where, day).where(col(Goal.instrument_id) == i.c.id)
+            listed = _numbered(statement, [col(Goal.sort_key)], page, i, "g")
+            current = current_entry(listed, day)
+            write = self._goal_writer(listed, current, day)
+            joined = listed.outerjoin(current, sa.true())
+            return _page(related, listed, lambda shape: _object(shape, write), cursor_of(listed.c.sort_key), joined)
+
+        return _object(shape, _with_related(_columns(names), {"goals": goals}))
+
+    def _goal_writer(self, g: Any, current: Any, day: date) -> Callable[[str, Any], ColumnElement[Any]]:
+        s = current.c
+        names = goal_values(self.shown.goals, g.c, s, sa.literal(day, sa.Date))
+        entry = entry_values(self.shown.goals, s, isoformat_utc)
+
+        def current_status(related: Related) -> ColumnElement[Any]:
+            return sa.case((s.id.is_(None), sa.null()), else_=_object(related.shape, _columns(entry)))
+
+        def yearly_targets(related: Related) -> ColumnElement[Any]:
+            target = sa.func.jsonb_each(g.c.yearly_targets).table_valued("key", "value", with_ordinality="n")
+            target = target.render_derived(name="t")
+            each = _object(
+                related.shape,
+                _columns({"year": sa.cast(target.c.key, sa.Integer), "value": target.c.value.cast(sa.Float)}),
+            )
+            return (
+                sa.select(sa.func.coalesce(sa.func.json_agg(aggregate_order_by(each, target.c.n)), sa.text("'[]'")))
+                .select_from(target)
+                .correlate(g)
+                .scalar_subquery()
+            )
+
+        return _with_related(_columns(names), {"current_status": current_status, "yearly_targets": yearly_targets})
