@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -36,7 +37,7 @@ from app.repositories.tables import Goal, HealthRegion, Instrument, Municipality
 MOST_KEYS = 50
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # hashed by identity: the domain holds one
 class Shown:
     """What the domain shows beside the columns: the goals' labels and overdue rule, and the
     instruments' status labels."""
@@ -150,18 +151,34 @@ class DocumentRepository:
 
     async def region(self, principal: Principal, code: str, shape: Shape, shown: Shown) -> str | None:
         """The region (public, like all territory) in `shape`; None if there is none."""
-        region = HealthRegion.__table__.alias("r")  # type: ignore[attr-defined]
-        body = _Writer(principal, shown).region(region, shape)
-        return await self.session.scalar(sa.select(body.cast(sa.Text)).where(region.c.code == code))
+        return await self.session.scalar(_region_statement(principal, shape, shown), {"region_code": code})
 
     async def instrument(
         self, principal: Principal, instrument_id: uuid.UUID, shape: Shape, day: date, shown: Shown
     ) -> str | None:
         """The instrument in `shape` as of `day`; None if the caller may not see it."""
-        row = sa.select(Instrument).where(col(Instrument.id) == instrument_id, visible_instruments(principal))
-        instrument = row.subquery("i")
-        body = _Writer(principal, shown).instrument(instrument, shape, day)
-        return await self.session.scalar(sa.select(body.cast(sa.Text)).select_from(instrument))
+        statement = _instrument_statement(principal, shape, day, shown)
+        return await self.session.scalar(statement, {"instrument_id": instrument_id})
+
+
+# Clients send the same few documents: building a statement this size costs more than running
+# it, so each is built once per caller and shape (its days and pages included), keys bound.
+STATEMENTS_KEPT = 64
+
+
+@lru_cache(maxsize=STATEMENTS_KEPT)
+def _region_statement(principal: Principal, shape: Shape, shown: Shown) -> sa.Select[str]:
+    region = HealthRegion.__table__.alias("r")  # type: ignore[attr-defined]
+    body = _Writer(principal, shown).region(region, shape)
+    return sa.select(body.cast(sa.Text)).where(region.c.code == sa.bindparam("region_code", type_=sa.CHAR(5)))
+
+
+@lru_cache(maxsize=STATEMENTS_KEPT)
+def _instrument_statement(principal: Principal, shape: Shape, day: date, shown: Shown) -> sa.Select[str]:
+    wanted = sa.bindparam("instrument_id", type_=sa.Uuid)
+    instrument = sa.select(Instrument).where(col(Instrument.id) == wanted, visible_instruments(principal)).subquery("i")
+    body = _Writer(principal, shown).instrument(instrument, shape, day)
+    return sa.select(body.cast(sa.Text)).select_from(instrument)
 
 
 class _Writer:

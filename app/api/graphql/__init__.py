@@ -17,6 +17,7 @@ from strawberry.types.unset import UNSET
 
 from app.api.deps import CurrentPrincipal, UnitOfWork, settings_of
 from app.api.graphql.context import Context
+from app.api.graphql.lookahead import dumps
 from app.api.graphql.schema import build_schema
 from app.api.problems import HTTP_CODES, problem
 from app.core.errors import InvalidInput
@@ -84,6 +85,9 @@ def _carries_nul(value: Any) -> bool:
 
 
 class _Router(GraphQLRouter[Context, None]):
+    def encode_json(self, data: object) -> str:
+        return dumps(data)
+
     async def render_graphql_ide(self, request: Request) -> HTMLResponse:
         return HTMLResponse(IDE_PAGE)
 

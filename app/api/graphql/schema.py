@@ -10,8 +10,14 @@ from functools import partial
 from typing import Annotated, Any, TypeVar
 
 import strawberry
-from graphql import GraphQLError
-from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter, ValidationCache
+from graphql import ASTValidationRule, GraphQLError
+from strawberry.extensions import (
+    AddValidationRules,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    QueryDepthLimiter,
+    ValidationCache,
+)
 from strawberry.types import ExecutionContext
 
 from app.api.graphql.enums import EnteTypeCode, InstrumentKind, InstrumentStatus, OwnerTypeCode, PanelGrouping
@@ -671,6 +677,16 @@ class InstrumentaSchema(strawberry.Schema):
         """ProblemCodes has logged what deserves it; refused input is not an error of ours."""
 
 
+def _limits(settings: Settings) -> list[type[ASTValidationRule]]:
+    """The depth and alias limits' validation rules, made once: the validation cache is keyed
+    by the rules too, and each limiter made per request would make new ones (and miss it)."""
+    limiters = (
+        QueryDepthLimiter(max_depth=settings.graphql_max_depth),
+        MaxAliasesLimiter(max_alias_count=settings.graphql_max_aliases),
+    )
+    return [rule for limiter in limiters for rule in limiter.validation_rules]
+
+
 def build_schema(settings: Settings) -> strawberry.Schema:
     return InstrumentaSchema(
         query=Query,
@@ -678,8 +694,7 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         types=[State, Municipality, Region, Organization, User, Instrument, Goal, Round],
         extensions=[
             partial(MaxTokensLimiter, max_token_count=settings.graphql_max_tokens),
-            partial(QueryDepthLimiter, max_depth=settings.graphql_max_depth),
-            partial(MaxAliasesLimiter, max_alias_count=settings.graphql_max_aliases),
+            partial(AddValidationRules, _limits(settings)),
             # Clients send the same few documents again and again: check each once.
             partial(ValidationCache, maxsize=QUERY_CACHE_SIZE),
             ProblemCodes,
