@@ -11,6 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
+import strawberry.schema.schema as strawberry_schema
 from pydantic import SecretStr
 from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -139,6 +140,25 @@ async def test_bombs_and_bad_documents_are_refused_before_any_sql(
     assert message.lower() in error["message"].lower(), error
     assert error["extensions"]["code"] == "invalid_query"
     assert statements == []
+
+
+async def test_each_document_is_parsed_once_and_a_bad_one_refused_every_time(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    parsed: list[str] = []
+    parse = strawberry_schema.parse
+
+    def counted(query: str, **options: Any) -> Any:
+        parsed.append(query)
+        return parse(query, **options)
+
+    monkeypatch.setattr(strawberry_schema, "parse", counted)
+    good, bad = "{ states(first: 2) { nodes { uf } } }", "{ states(first: 2) { nodes { uf } }"
+    answers = [await graphql(client, document) for document in (good, bad, good, bad)]
+    assert answers[0] == answers[2] == {"data": {"states": {"nodes": [{"uf": "RO"}, {"uf": "AC"}]}}}
+    for refused in (answers[1], answers[3]):
+        assert refused["errors"][0]["extensions"]["code"] == "invalid_query"
+    assert parsed == [good, bad, bad]
 
 
 async def test_the_limits_are_configurable(settings: Settings, database: ConnectionBoundDatabase) -> None:

@@ -4,6 +4,7 @@ write, each a thin call to the same service method REST calls."""
 from __future__ import annotations
 
 import uuid
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from datetime import date, datetime
 from functools import partial
@@ -20,6 +21,7 @@ from strawberry.extensions import (
 )
 from strawberry.types import ExecutionContext
 
+from app.api.graphql.documents import DocumentCache
 from app.api.graphql.enums import EnteTypeCode, InstrumentKind, InstrumentStatus, OwnerTypeCode, PanelGrouping
 from app.api.graphql.enums import SituationCode as SituationArg
 from app.api.graphql.errors import Problem, ProblemCodes
@@ -695,7 +697,8 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         extensions=[
             partial(MaxTokensLimiter, max_token_count=settings.graphql_max_tokens),
             partial(AddValidationRules, _limits(settings)),
-            # Clients send the same few documents again and again: check each once.
+            # Clients send the same few documents again and again: parse and check each once.
+            partial(DocumentCache, OrderedDict(), QUERY_CACHE_SIZE),
             partial(ValidationCache, maxsize=QUERY_CACHE_SIZE),
             ProblemCodes,
         ],
