@@ -5,6 +5,7 @@ the same tree and statuses back."""
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 from collections import Counter
 from dataclasses import dataclass
@@ -421,12 +422,20 @@ async def test_importing_the_same_file_again_changes_nothing(
     ses = accounts["ses"]
     instrument = await new_instrument(client, ses)
     content = matriz_csv(ROWS)
-    assert (await upload(client, ses, instrument, content)).status_code == 200
+    first = (await upload(client, ses, instrument, content)).json()
     before = await tree(client, ses, instrument)
     again = (await upload(client, ses, instrument, content)).json()
     assert again["goals_created"] == again["metas_updated"] == again["status_updates_created"] == 0
     assert again["metas_unchanged"] == len(ROWS)
     assert await tree(client, ses, instrument) == before
+    # Written in bulk: one audit event per file names what it created, and the file.
+    audited = await client.get("/api/v1/audit-events", params={"entity": "goal"}, headers=accounts["admin"].headers)
+    events = [event for event in audited.json()["items"] if event["action"] == "import"]
+    assert [(e["after"]["goals_created"], e["after"]["status_updates_created"]) for e in events] == [
+        (first["goals_created"], first["status_updates_created"]),
+        (0, 0),
+    ]
+    assert events[0]["after"]["sha256"] == events[1]["after"]["sha256"] == hashlib.sha256(content).hexdigest()
 
 
 async def test_a_later_file_adds_only_what_changed(client: httpx.AsyncClient, accounts: dict[str, Account]) -> None:

@@ -9,6 +9,7 @@ just that month's reports."""
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from dataclasses import asdict, dataclass, field
 from datetime import date
@@ -115,6 +116,7 @@ class GoalMatrixService:
     def __init__(self, repositories: Repositories) -> None:
         self.instruments = InstrumentService(repositories)
         self.goals = repositories.goals
+        self.audit = repositories.audit
 
     async def run(
         self,
@@ -139,12 +141,27 @@ class GoalMatrixService:
         if plan.problems:
             raise ImportRejected(plan.problems)
         if not dry_run:
-            await self.goals.add_all(plan.created)
+            await self.goals.copy_new(plan.created, plan.updates)
             for goal, values in plan.changed:
                 apply_fields(goal, values)
                 await self.goals.save(goal)
-            await self.goals.add_updates(plan.updates)
+            await self._audit(instrument, content, report, plan)
         return report
+
+    async def _audit(self, instrument: Instrument, content: bytes, report: MatrixReport, plan: _Plan) -> None:
+        """One event for the nodes and entries the file created (changed metas have their own)."""
+        ids = [update.id for update in plan.updates]
+        after = {
+            "instrument_id": str(instrument.id),
+            "reported_on": report.reported_on.isoformat(),
+            "rows_read": report.rows_read,
+            "goals_created": len(plan.created),
+            "status_updates_created": len(plan.updates),
+            "first_status_update_id": ids[0] if ids else None,
+            "last_status_update_id": ids[-1] if ids else None,
+            "sha256": hashlib.sha256(content).hexdigest(),
+        }
+        await self.audit.record("import", "goal", after, uf=instrument.uf)
 
     async def _plan(
         self, instrument: Instrument, parsed: ParsedMatrix, day: date, principal: Principal, report: MatrixReport

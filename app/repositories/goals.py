@@ -20,6 +20,7 @@ from sqlmodel import col
 from app.core.pagination import CursorValue, Page, PageRequest
 from app.core.principal import Principal
 from app.repositories.audit import assign_identities
+from app.repositories.bulk import copy_rows
 from app.repositories.errors import flush_unique
 from app.repositories.paging import after_key, keyset_page, keyset_pages, page_of
 from app.repositories.scoping import visible_instruments
@@ -335,6 +336,14 @@ class GoalRepository:
     async def add_all(self, goals: Sequence[Goal]) -> None:
         self.session.add_all(goals)
         await flush_unique(self.session)
+
+    async def copy_new(self, goals: Sequence[Goal], updates: Sequence[StatusUpdate]) -> None:
+        """New nodes and entries in bulk (an import), with COPY: parents may follow their
+        children, since COPY checks references at its end. They get no audit event each; the
+        import records one."""
+        await copy_rows(self.session, goals)
+        await assign_identities(self.session, updates)
+        await copy_rows(self.session, updates)
 
     async def save(self, goal: Goal) -> None:
         goal.version += 1

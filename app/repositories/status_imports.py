@@ -11,11 +11,12 @@ import re
 import uuid
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
 
 import asyncpg
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.repositories.bulk import driver
 
 STAGED = "status_import"
 # Every column a file may carry, as text: a value of the wrong type is reported, not a COPY error.
@@ -181,16 +182,16 @@ class StatusImportRepository:
         await self.session.execute(
             sa.text(f"CREATE TEMP TABLE {STAGED} (n int GENERATED ALWAYS AS IDENTITY, {definition}) ON COMMIT DROP")
         )
-        driver = await self._driver()
-        await driver.execute("SAVEPOINT status_import_copy")
+        connection = await driver(self.session)
+        await connection.execute("SAVEPOINT status_import_copy")
         try:
-            await driver.copy_to_table(
+            await connection.copy_to_table(
                 STAGED, source=io.BytesIO(rows), columns=columns, format="csv", delimiter=delimiter
             )
         except (asyncpg.DataError, asyncpg.exceptions.BadCopyFileFormatError) as exc:
-            await driver.execute("ROLLBACK TO SAVEPOINT status_import_copy")
+            await connection.execute("ROLLBACK TO SAVEPOINT status_import_copy")
             raise _broken(exc) from exc
-        await driver.execute("RELEASE SAVEPOINT status_import_copy")
+        await connection.execute("RELEASE SAVEPOINT status_import_copy")
         staged = await self.session.scalar(sa.text(f"SELECT count(*) FROM {STAGED}"))  # noqa: S608
         return int(staged or 0)
 
@@ -226,17 +227,12 @@ class StatusImportRepository:
         created, first_id, last_id = (await self.session.execute(_KEPT)).one()
         if not created:
             return Written(0, None, None)
-        driver = await self._driver()
+        connection = await driver(self.session)
         entries = io.BytesIO()
-        await driver.copy_from_table(WRITTEN, output=entries, format="binary")
+        await connection.copy_from_table(WRITTEN, output=entries, format="binary")
         entries.seek(0)
-        await driver.copy_to_table("status_update", source=entries, columns=_WRITTEN_COLUMNS, format="binary")
+        await connection.copy_to_table("status_update", source=entries, columns=_WRITTEN_COLUMNS, format="binary")
         return Written(created, first_id, last_id)
-
-    async def _driver(self) -> Any:
-        """The asyncpg connection under this session's transaction, for COPY and bulk reads."""
-        connection = await (await self.session.connection()).get_raw_connection()
-        return connection.driver_connection
 
 
 def _broken(exc: asyncpg.PostgresError) -> BrokenFile:
