@@ -11,8 +11,8 @@ errors) is the same either way; the parity tests hold the two paths equal."""
 from __future__ import annotations
 
 import json
-import re
 import secrets
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -69,9 +69,9 @@ def dumps(data: object) -> str:
         return f"{token}{len(texts) - 1}"
 
     written = json.dumps(data, separators=(",", ":"), default=stand_in)
-    if not texts:
-        return written
-    return re.sub(f'"{token}([0-9]+)"', lambda found: texts[int(found[1])], written)
+    for number, text in enumerate(texts):
+        written = written.replace(f'"{token}{number}"', text, 1)
+    return written
 
 
 class CompletingExecutionContext(StrawberryGraphQLCoreExecutionContext):
@@ -97,11 +97,33 @@ async def whole_read(info: Info, read: Callable[[Any, Shape], Awaitable[str | No
     if not context.settings.graphql_whole_reads:
         return None
     try:
-        shape = _Reader(info._raw_info, context).field_shape()
+        shape = _shape_of(info._raw_info, context)
         found = await context.read(lambda repositories: read(repositories, shape))
     except (Unsupported, InvalidInput):  # refused before any statement ran
         return None
     return Completed(RawJSON(found) if found is not None else None)
+
+
+# Shapes read before, by the field nodes they were read from (documents are parsed once, so a
+# document sent again brings the same nodes), the variables and the page cap. Each entry holds
+# its nodes, so no other node can take their ids while it is kept.
+_SHAPES: OrderedDict[tuple[Any, ...], tuple[tuple[FieldNode, ...], Shape]] = OrderedDict()
+SHAPES_KEPT = 256
+
+
+def _shape_of(raw: Any, context: Context) -> Shape:
+    nodes = tuple(raw.field_nodes)
+    variables = json.dumps(raw.variable_values or {}, sort_keys=True, default=str)
+    key = (tuple(map(id, nodes)), variables, context.settings.graphql_max_page_size)
+    kept = _SHAPES.get(key)
+    if kept is not None and all(a is b for a, b in zip(kept[0], nodes, strict=True)):
+        _SHAPES.move_to_end(key)
+        return kept[1]
+    shape = _Reader(raw, context).field_shape()
+    _SHAPES[key] = (nodes, shape)
+    if len(_SHAPES) > SHAPES_KEPT:
+        _SHAPES.popitem(last=False)
+    return shape
 
 
 class _Reader:
