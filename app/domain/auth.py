@@ -12,6 +12,7 @@ from app.domain.passwords import verify_secret
 from app.domain.tokens import InvalidToken, IssuedToken, TokenService
 from app.repositories import Repositories
 from app.repositories.tables import User
+from app.repositories.users import AccountBinding
 
 
 @dataclass(frozen=True)
@@ -71,7 +72,7 @@ class AuthService:
     async def principal(self, bearer_token: str | None) -> Principal:
         if bearer_token is None:
             return Principal.anonymous()
-        user = await self.users.by_id_for_authentication(self.tokens.verify(bearer_token))
+        user = await self.users.binding(self.tokens.verify(bearer_token))
         if user is None or not user.active:
             raise InvalidToken("the account of this token no longer exists or is inactive")
         regions = (await self.users.region_codes([user.id]))[user.id] if user.role == Role.APOIADOR else []
@@ -79,7 +80,7 @@ class AuthService:
         return principal_of(user, regions)
 
 
-def principal_of(user: User, region_codes: list[str]) -> Principal:
+def principal_of(user: AccountBinding, region_codes: list[str]) -> Principal:
     return Principal(
         user_id=user.id,
         role=Role(user.role),
