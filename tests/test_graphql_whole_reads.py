@@ -17,6 +17,7 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.core.settings import Settings
+from app.domain.codes import check_digit
 from app.main import create_app
 from app.repositories.goals import sibling_key
 from app.repositories.tables import Goal, Instrument, StatusUpdate
@@ -270,6 +271,48 @@ async def test_arguments_pages_aliases_fragments_and_directives(
     for query, variables in queries:
         answer, _ = await _both(client, field_by_field, connection, query, variables, admin)
         assert "errors" not in answer, answer
+
+
+MUNICIPALITY = """query ($code: String!) { municipality(code: $code) { __typename id code code6 uf name population
+  instruments(first: 3) { edges { cursor node { kind year status situation goals(level: meta) { nodes { number
+    status overdue currentStatus { status recordedAt } } } } } pageInfo { hasNextPage endCursor } } } }"""
+
+
+@pytest.mark.parametrize(
+    ("code", "outcome"),
+    [
+        (MANAUS, "found"),
+        (MANAUS[:6], "found"),
+        ("1302604", "refused"),  # Manaus with a wrong check digit
+        (f"130000{check_digit('130000')}", "null"),  # well formed, in no official list
+        ("130", "refused"),
+    ],
+)
+async def test_a_municipality_by_either_code_and_its_refusals(
+    client: httpx.AsyncClient,
+    field_by_field: httpx.AsyncClient,
+    connection: AsyncConnection,
+    database: ConnectionBoundDatabase,
+    accounts: dict[str, Account],
+    code: str,
+    outcome: str,
+) -> None:
+    """By IBGE or DATASUS code in one statement; a wrong check digit or a malformed code is the
+    resolvers' 422, an unknown code with a right check digit their null."""
+    await _world(database)
+    answer, statements = await _both(
+        client, field_by_field, connection, MUNICIPALITY, {"code": code}, accounts["gestor"].headers
+    )
+    found = answer["data"]["municipality"] if answer.get("data") else None
+    if outcome == "found":
+        assert found["code"] == MANAUS
+        assert len(found["instruments"]["edges"]) == 3
+        assert statements <= 2
+    elif outcome == "null":
+        assert found is None
+        assert "errors" not in answer
+    else:
+        assert answer["errors"][0]["extensions"]["code"].startswith("invalid_")
 
 
 @pytest.mark.parametrize(

@@ -9,11 +9,13 @@ import uuid
 from dataclasses import replace
 from datetime import date
 
+from app.core.errors import InvalidInput
 from app.core.principal import Principal
 from app.core.shapes import Related, Shape
-from app.domain.codes import parse_region_code
+from app.domain.codes import parse_municipality_code, parse_region_code
 from app.domain.goals import GOAL_JSON, goal_filter
 from app.domain.instrument_rules import STATUS_LABELS
+from app.domain.territory import absent_municipality
 from app.repositories import Repositories
 from app.repositories.documents import Shown
 from app.repositories.instruments import InstrumentFilter
@@ -68,6 +70,15 @@ class DocumentService:
     async def region(self, principal: Principal, code: str, shape: Shape) -> str | None:
         """The region as JSON text in `shape`; None if there is none."""
         return await self.documents.region(principal, parse_region_code(code), bind(shape, _today()), SHOWN)
+
+    async def municipality(self, principal: Principal, code: str, shape: Shape) -> str | None:
+        """The municipality as JSON text in `shape`, by IBGE or DATASUS code; None if there is
+        none. A 7-digit code with a wrong check digit is refused, as TerritoryService refuses it."""
+        code = parse_municipality_code(code)
+        found = await self.documents.municipality(principal, code, bind(shape, _today()), SHOWN)
+        if found is None and isinstance(absent := absent_municipality(code), InvalidInput):
+            raise absent
+        return found
 
     async def instrument(
         self, principal: Principal, instrument_id: uuid.UUID, shape: Shape, as_of: date | None = None

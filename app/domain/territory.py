@@ -93,6 +93,12 @@ async def overlapping_starts(territory: TerritoryRepository, starting: set[str],
     }
 
 
+def absent_municipality(code: str) -> InvalidInput | NotFound:
+    """Why a well-formed code names no municipality of the official list: a 7-digit one whose
+    check digit is wrong is the client's error; any other is just not found."""
+    return (check_digit_error(code) if len(code) == 7 else None) or NotFound(f"no municipality {code}")
+
+
 class TerritoryService:
     def __init__(self, repositories: Repositories) -> None:
         self.repositories = repositories
@@ -136,8 +142,7 @@ class TerritoryService:
         it holds resolves even if its check digit is off; one it lacks is judged by the digit."""
         found = await self.territory.municipality(parse_municipality_code(code))
         if found is None:
-            error = check_digit_error(code) if len(code) == 7 else None
-            raise error or NotFound(f"no municipality {code}")
+            raise absent_municipality(code)
         return MunicipalityDetail(found, await self.territory.current_region_of(found.code))
 
     async def regions(self, page: PageRequest, *, uf: str | None = None) -> Page[HealthRegion]:

@@ -153,6 +153,11 @@ class DocumentRepository:
         """The region (public, like all territory) in `shape`; None if there is none."""
         return await self.session.scalar(_region_statement(principal, shape, shown), {"region_code": code})
 
+    async def municipality(self, principal: Principal, code: str, shape: Shape, shown: Shown) -> str | None:
+        """The municipality (public) by its IBGE code, or its DATASUS one (6 digits), in `shape`."""
+        statement = _municipality_statement(principal, shape, shown, by_code6=len(code) == 6)
+        return await self.session.scalar(statement, {"municipality_code": code})
+
     async def instrument(
         self, principal: Principal, instrument_id: uuid.UUID, shape: Shape, day: date, shown: Shown
     ) -> str | None:
@@ -171,6 +176,14 @@ def _region_statement(principal: Principal, shape: Shape, shown: Shown) -> sa.Se
     region = HealthRegion.__table__.alias("r")  # type: ignore[attr-defined]
     body = _Writer(principal, shown).region(region, shape)
     return sa.select(body.cast(sa.Text)).where(region.c.code == sa.bindparam("region_code", type_=sa.CHAR(5)))
+
+
+@lru_cache(maxsize=STATEMENTS_KEPT)
+def _municipality_statement(principal: Principal, shape: Shape, shown: Shown, *, by_code6: bool) -> sa.Select[str]:
+    municipality = Municipality.__table__.alias("m")  # type: ignore[attr-defined]
+    body = _Writer(principal, shown).municipality(municipality, shape)
+    key, wanted = (municipality.c.code6, sa.CHAR(6)) if by_code6 else (municipality.c.code, sa.CHAR(7))
+    return sa.select(body.cast(sa.Text)).where(key == sa.bindparam("municipality_code", type_=wanted))
 
 
 @lru_cache(maxsize=STATEMENTS_KEPT)

@@ -215,7 +215,9 @@ class Query:
 
     @strawberry.field(description="By IBGE code (7 digits) or DATASUS code (6).")
     async def municipality(self, info: Info, code: str) -> Municipality | None:
-        return await _municipality(info, code)
+        principal = info.context.principal
+        whole = await whole_read(info, lambda r, shape: DocumentService(r).municipality(principal, code, shape))
+        return whole or await _municipality(info, code)  # type: ignore[return-value]
 
     @strawberry.field
     async def regions(
