@@ -106,9 +106,11 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         panels,
         audit,
     )
+    # GraphQL first: every request walks the routes in order until one matches, and /graphql
+    # overlaps none of REST's paths (nor is it in the OpenAPI document, which keeps REST's order).
+    install_graphql(app, settings)
     for module in routers:
         app.include_router(module.router)
-    install_graphql(app, settings)
     problem_media_type_in_openapi(app)
     _serve_docs_offline(app)
     return app
