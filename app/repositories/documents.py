@@ -25,7 +25,16 @@ from sqlmodel import col
 from app.core.pagination import PageRequest
 from app.core.principal import Principal
 from app.core.shapes import Constant, Related, Shape, Unsupported, Value
-from app.repositories.goals import GoalFilter, GoalJson, current_entry, entry_values, goal_values, json_object, label_of
+from app.repositories.goals import (
+    GoalFilter,
+    GoalJson,
+    current_entry,
+    entry_values,
+    goal_values,
+    iso_utc,
+    json_object,
+    label_of,
+)
 from app.repositories.goals import filtered as filtered_goals
 from app.repositories.instruments import InstrumentFilter, days_late_of, situation_of
 from app.repositories.instruments import filtered as filtered_instruments
@@ -47,10 +56,14 @@ class Shown:
 
 
 def isoformat_utc(moment: Any) -> ColumnElement[str]:
-    """As Python's isoformat writes an aware datetime read in UTC: microseconds only when there
-    are any, then +00:00."""
-    text = sa.func.to_char(sa.func.timezone("UTC", moment), 'YYYY-MM-DD"T"HH24:MI:SS.US')
-    return sa.func.replace(text, ".000000", "") + "+00:00"
+    """As Python's isoformat (and so Strawberry's DateTime) writes an aware datetime read in UTC."""
+    return iso_utc(moment, "+00:00")
+
+
+def _json_list(each: ColumnElement[Any], order: Any, only: ColumnElement[bool] | None = None) -> ColumnElement[Any]:
+    """The JSON array of `each` in `order` (of the rows `only` keeps), [] when there is none."""
+    listed = sa.func.json_agg(aggregate_order_by(each, order))
+    return sa.func.coalesce(listed if only is None else listed.filter(only), sa.text("'[]'"))
 
 
 def _object(shape: Shape, value: Callable[[str, Any], ColumnElement[Any]]) -> ColumnElement[Any]:
@@ -109,7 +122,7 @@ def _page(
     }
 
     def items(each: ColumnElement[Any]) -> ColumnElement[Any]:
-        return sa.func.coalesce(sa.func.json_agg(aggregate_order_by(each, listed.c.n)).filter(on_page), sa.text("'[]'"))
+        return _json_list(each, listed.c.n, on_page)
 
     def edge(key: str, member: Any) -> ColumnElement[Any]:
         if isinstance(member, Value) and member.name == "cursor":
@@ -209,7 +222,7 @@ class _Writer:
             membership = RegionMembership.__table__.alias("rm")  # type: ignore[attr-defined]
             each = self.municipality(m, related.shape)
             return (
-                sa.select(sa.func.coalesce(sa.func.json_agg(aggregate_order_by(each, m.c.code)), sa.text("'[]'")))
+                sa.select(_json_list(each, m.c.code))
                 .select_from(m.join(membership, membership.c.municipality_code == m.c.code))
                 .where(membership.c.region_code == r.c.code, membership.c.valid_to.is_(None))
                 .scalar_subquery()
@@ -275,11 +288,6 @@ class _Writer:
                 related.shape,
                 _columns({"year": sa.cast(target.c.key, sa.Integer), "value": target.c.value.cast(sa.Float)}),
             )
-            return (
-                sa.select(sa.func.coalesce(sa.func.json_agg(aggregate_order_by(each, target.c.n)), sa.text("'[]'")))
-                .select_from(target)
-                .correlate(g)
-                .scalar_subquery()
-            )
+            return sa.select(_json_list(each, target.c.n)).select_from(target).correlate(g).scalar_subquery()
 
         return _with_related(_columns(names), {"current_status": current_status, "yearly_targets": yearly_targets})

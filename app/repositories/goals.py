@@ -134,11 +134,11 @@ def label_of(labels: dict[str, str], code: Any) -> ColumnElement[str]:
     return sa.case(*((code == key, sa.literal(label)) for key, label in labels.items()), else_=sa.null())
 
 
-def iso_utc(moment: Any) -> ColumnElement[str]:
+def iso_utc(moment: Any, zone: str = "Z") -> ColumnElement[str]:
     """As Pydantic writes an aware datetime: ISO 8601 in UTC with a Z, microseconds only when
-    there are any."""
+    there are any. With zone="+00:00", as Python's isoformat (and so Strawberry) writes it."""
     text = sa.func.to_char(sa.func.timezone("UTC", moment), 'YYYY-MM-DD"T"HH24:MI:SS.US')
-    return sa.func.replace(text, ".000000", "") + "Z"
+    return sa.func.replace(text, ".000000", "") + zone
 
 
 _G = Goal.__table__.alias("g")  # type: ignore[attr-defined]

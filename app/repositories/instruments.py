@@ -43,23 +43,10 @@ class InstrumentFilter:
     as_of: date | None = None
 
 
-def situation_is(situation: str, as_of: date) -> ColumnElement[Any]:
-    """SQL for app.domain.instrument_rules.situation() over the stored deadline and milestone
-    (a test checks the two agree): a milestone reached after `as_of` had not been reached yet,
-    the deadline day itself is on time, and with no deadline nothing is late."""
-    deadline, reached_on = col(Instrument.deadline), col(Instrument.milestone_on)
-    reached = sa.and_(reached_on.is_not(None), reached_on <= as_of)
-    conditions = {
-        "cumprido_no_prazo": sa.and_(reached, sa.or_(deadline.is_(None), reached_on <= deadline)),
-        "cumprido_com_atraso": sa.and_(reached, deadline.is_not(None), reached_on > deadline),
-        "pendente": sa.and_(sa.not_(reached), sa.or_(deadline.is_(None), deadline >= as_of)),
-        "atrasado": sa.and_(sa.not_(reached), deadline.is_not(None), deadline < as_of),
-    }
-    return conditions[situation]
-
-
 def situation_of(due: Any, reached_on: Any, as_of: Any) -> ColumnElement[str]:
-    """The situation itself, as situation_is decides it, for a row's deadline and milestone."""
+    """SQL for app.domain.instrument_rules.situation() over a row's deadline and milestone (a
+    test checks the two agree): a milestone reached after `as_of` had not been reached yet, the
+    deadline day itself is on time, and with no deadline nothing is late."""
     reached = sa.and_(reached_on.is_not(None), reached_on <= as_of)
     return sa.case(
         (
@@ -106,7 +93,10 @@ def filtered(principal: Principal, where: InstrumentFilter) -> sa.Select[Any]:
     if where.year is not None:  # the instruments covering that year (a plan covers four)
         statement = statement.where(col(Instrument.year) <= where.year, col(Instrument.end_year) >= where.year)
     if where.situation is not None:
-        statement = statement.where(situation_is(where.situation, where.as_of or utc_now().date()))
+        day = where.as_of or utc_now().date()
+        statement = statement.where(
+            situation_of(col(Instrument.deadline), col(Instrument.milestone_on), day) == where.situation
+        )
     if where.region_code is not None:  # the region's own instruments and its municipalities'
         members = sa.select(col(RegionMembership.municipality_code)).where(
             col(RegionMembership.region_code) == where.region_code, col(RegionMembership.valid_to).is_(None)
