@@ -74,7 +74,7 @@ def tokens_of(request: Request) -> TokenService:
     return tokens
 
 
-def auth_service(request: Request, repositories: UnitOfWork) -> AuthService:
+async def auth_service(request: Request, repositories: UnitOfWork) -> AuthService:
     return AuthService(repositories, tokens_of(request), settings_of(request))
 
 
@@ -91,7 +91,7 @@ async def _principal(
 CurrentPrincipal = Annotated[Principal, Depends(_principal)]
 
 
-def _page(
+async def _page(
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE, description=f"Page size, at most {MAX_PAGE_SIZE}.")] = (
         DEFAULT_PAGE_SIZE
     ),
@@ -103,7 +103,7 @@ def _page(
 Paging = Annotated[PageRequest, Depends(_page)]
 
 
-def _expected_version(
+async def _expected_version(
     if_match: Annotated[str | None, Header(description="ETag of the version you read; 412 if stale.")] = None,
 ) -> int | None:
     """The version an If-Match header names; `*` or no header means any version."""
