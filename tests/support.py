@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
 import httpx
 from argon2 import PasswordHasher
-from sqlalchemy import text
+from asyncpg.connection import LoggedQuery
+from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.orm import ORMExecuteState, Session
 
 from app.core.principal import Role
 from app.domain.tokens import TokenService
@@ -30,13 +35,57 @@ class ConnectionBoundDatabase(Database):
         self.engine = self.read_engine = connection.engine
 
     def session(self, *, read_only: bool = False) -> AsyncSession:
-        return AsyncSession(bind=self.connection, expire_on_commit=False, join_transaction_mode="create_savepoint")
+        session = AsyncSession(bind=self.connection, expire_on_commit=False, join_transaction_mode="create_savepoint")
+        if read_only:  # as Database's read connections do, which these savepoints stand in for
+            event.listen(session.sync_session, "before_flush", _refuse_flush)
+            event.listen(session.sync_session, "do_orm_execute", _refuse_writes)
+        return session
 
     async def ping(self) -> None:
         await self.connection.execute(text("SELECT 1"))
 
     async def dispose(self) -> None:
         """The connection belongs to the test."""
+
+
+def _refuse_flush(session: Session, flush_context: Any, instances: Any) -> None:
+    raise AssertionError("a read-only request wrote through the ORM")
+
+
+def _refuse_writes(state: ORMExecuteState) -> None:
+    if state.is_insert or state.is_update or state.is_delete:
+        raise AssertionError(f"a read-only request wrote: {state.statement}")
+
+
+# Markers of asyncpg's type introspection (asyncpg/introspection.py, Connection._introspect_types).
+_DRIVER_LOOKUPS = ("typeinfo_tree", "set_config('jit'")
+
+
+@asynccontextmanager
+async def statements_run(connection: AsyncConnection) -> AsyncIterator[list[str]]:
+    """The SQL statements run on the test's connection while inside: through SQLAlchemy, and
+    straight on the driver (as the hot reads are), the test's own savepoints aside."""
+    statements: list[str] = []
+
+    def through_sqlalchemy(*args: object) -> None:
+        if not str(args[2]).startswith(("SAVEPOINT", "RELEASE SAVEPOINT")):
+            statements.append(str(args[2]))
+
+    def on_the_driver(query: LoggedQuery) -> None:
+        # SQLAlchemy's statements go through prepared statements, which the driver does not
+        # log; besides ours, it logs its own look-up of types it meets for the first time.
+        if query.query.strip() and not any(mark in query.query for mark in _DRIVER_LOOKUPS):
+            statements.append(query.query)
+
+    driver = (await connection.get_raw_connection()).driver_connection
+    event.listen(connection.sync_connection, "before_cursor_execute", through_sqlalchemy)
+    driver.add_query_logger(on_the_driver)
+    try:
+        yield statements
+    finally:
+        await asyncio.sleep(0)  # the driver reports on the loop's next turn
+        driver.remove_query_logger(on_the_driver)
+        event.remove(connection.sync_connection, "before_cursor_execute", through_sqlalchemy)
 
 
 @cache

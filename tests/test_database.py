@@ -1,6 +1,18 @@
+"""The database's engines on a real server: reads statement by statement on connections that
+refuse writes, writes in one transaction; and the locks that order concurrent processes."""
+
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
+import pytest
+import sqlalchemy as sa
+from asyncpg.exceptions import ReadOnlySQLTransactionError
+from sqlalchemy.exc import DBAPIError
+
+from app.repositories.bulk import driver
 from app.repositories.database import Database, async_url
+from app.repositories.prepared import Prepared, bound
 
 
 async def test_reads_go_to_the_replica_when_one_is_configured(database_url: str) -> None:
@@ -11,8 +23,9 @@ async def test_reads_go_to_the_replica_when_one_is_configured(database_url: str)
         assert database.session().bind is database.engine
     finally:
         await database.dispose()
-    alone = Database(database_url)
-    assert alone.session(read_only=True).bind is alone.engine
+    alone = Database(database_url)  # reads get a pool of their own on the primary
+    assert alone.session(read_only=True).bind is alone.read_engine
+    assert alone.read_engine.url == alone.engine.url
     await alone.dispose()
 
 
@@ -37,3 +50,43 @@ async def test_bootstrap_runs_one_process_at_a_time(engine) -> None:  # type: ig
         await first.rollback()
         await asyncio.wait_for(waiting, timeout=5)
         await second.rollback()
+
+
+@pytest.fixture
+async def own_database(database_url: str) -> AsyncIterator[Database]:
+    database = Database(database_url, pool_size=2)
+    yield database
+    await database.dispose()
+
+
+async def test_reads_send_no_begin_and_cannot_write(own_database: Database) -> None:
+    async with own_database.session(read_only=True) as session:
+        assert await session.scalar(sa.text("SELECT count(*) FROM state")) == 27
+        connection = await driver(session)
+        assert not connection.is_in_transaction()
+        with pytest.raises(DBAPIError) as refused:
+            await session.execute(sa.text("CREATE TEMP TABLE scratch (n int)"))
+        assert isinstance(refused.value.orig.__cause__, ReadOnlySQLTransactionError)
+        with pytest.raises(ReadOnlySQLTransactionError):
+            await connection.execute("CREATE TEMP TABLE scratch (n int)")
+
+
+async def test_writes_run_in_one_transaction_that_the_driver_joins(own_database: Database) -> None:
+    async with own_database.session() as session:
+        connection = await driver(session)  # before any statement: it begins the transaction
+        assert connection.is_in_transaction()
+        await connection.execute("CREATE TEMP TABLE scratch (n int) ON COMMIT DROP")
+        assert await session.scalar(sa.text("SELECT count(*) FROM scratch")) == 0
+        await session.rollback()
+        assert not connection.is_in_transaction()
+
+
+async def test_a_prepared_statement_takes_its_bound_values_and_converts_the_compiled_ones(
+    own_database: Database,
+) -> None:
+    flag, word = sa.literal(True, sa.Boolean), bound("word", sa.String)
+    prepared = Prepared.of(sa.select(flag, sa.func.upper(word), bound("number", sa.Integer) + 1))
+    assert {"word", "number"} <= set(prepared.names)
+    async with own_database.session(read_only=True) as session:
+        assert list(await prepared.rows(session, word="meta", number=41)) == [(True, "META", 42)]
+        assert tuple(await prepared.rows(session, word="ação", number=0)) == ((True, "AÇÃO", 1),)

@@ -13,7 +13,7 @@ import httpx
 import pytest
 import strawberry.schema.schema as strawberry_schema
 from pydantic import SecretStr
-from sqlalchemy import event, text
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.api.graphql.schema import build_schema
@@ -23,7 +23,7 @@ from app.domain.goals import GoalService
 from app.domain.territory import TerritoryService
 from app.main import create_app
 from app.repositories import Repositories
-from tests.support import MANAUS, Account, ConnectionBoundDatabase, graphql
+from tests.support import MANAUS, Account, ConnectionBoundDatabase, graphql, statements_run
 
 SCHEMA_FILE = Path(__file__).parent.parent / "schema.graphql"
 
@@ -126,13 +126,8 @@ async def test_a_region_with_its_members_history_and_their_regions(
 async def test_bombs_and_bad_documents_are_refused_before_any_sql(
     client: httpx.AsyncClient, connection: AsyncConnection, document: str, message: str
 ) -> None:
-    statements: list[str] = []
-    record = lambda *args: statements.append(args[2])  # noqa: E731
-    event.listen(connection.sync_connection, "before_cursor_execute", record)
-    try:
+    async with statements_run(connection) as statements:
         response = await client.post("/graphql", json={"query": document})
-    finally:
-        event.remove(connection.sync_connection, "before_cursor_execute", record)
     assert response.status_code in (200, 400)
     body = response.json()
     assert body.get("data") is None

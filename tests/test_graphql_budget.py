@@ -9,13 +9,13 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import event, text
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.core.principal import Role
 from app.repositories.goals import sibling_key
 from app.repositories.tables import Goal, Instrument, StatusUpdate
-from tests.support import Account, ConnectionBoundDatabase, graphql, make_account, make_region
+from tests.support import Account, ConnectionBoundDatabase, graphql, make_account, make_region, statements_run
 
 BUDGET = 10
 NESTED = """query ($code: String!) { region(code: $code) { code name municipalities { code name
@@ -75,18 +75,8 @@ async def _region_with_trees(database: ConnectionBoundDatabase, code: str, membe
 
 async def _counted(connection: AsyncConnection, request: Awaitable[dict[str, Any]]) -> tuple[dict[str, Any], int]:
     """The answer to `request` and the SQL statements it ran (the test's own savepoints aside)."""
-    statements: list[str] = []
-
-    def record(*args: object) -> None:
-        statement = str(args[2])
-        if not statement.startswith(("SAVEPOINT", "RELEASE SAVEPOINT")):  # the test's own transaction
-            statements.append(statement)
-
-    event.listen(connection.sync_connection, "before_cursor_execute", record)
-    try:
+    async with statements_run(connection) as statements:
         body = await request
-    finally:
-        event.remove(connection.sync_connection, "before_cursor_execute", record)
     assert "errors" not in body, body["errors"]
     return body, len(statements)
 

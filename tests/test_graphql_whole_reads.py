@@ -13,7 +13,6 @@ import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.core.settings import Settings
@@ -21,7 +20,7 @@ from app.domain.codes import check_digit
 from app.main import create_app
 from app.repositories.goals import sibling_key
 from app.repositories.tables import Goal, Instrument, StatusUpdate
-from tests.support import MANAUS, SAO_GABRIEL, Account, ConnectionBoundDatabase, graphql
+from tests.support import MANAUS, SAO_GABRIEL, Account, ConnectionBoundDatabase, graphql, statements_run
 
 REGION = "13001"  # the `accounts` fixture's: Manaus and São Gabriel da Cachoeira
 TODAY_ISH = date(2024, 9, 1)
@@ -164,17 +163,8 @@ async def _both(
     headers: dict[str, str] | None = None,
 ) -> tuple[dict[str, Any], int]:
     """Both answers, checked equal, and the statements the whole read ran."""
-    statements: list[str] = []
-
-    def record(*args: object) -> None:
-        if not str(args[2]).startswith(("SAVEPOINT", "RELEASE SAVEPOINT")):
-            statements.append(str(args[2]))
-
-    event.listen(connection.sync_connection, "before_cursor_execute", record)
-    try:
+    async with statements_run(connection) as statements:
         answer = await graphql(whole, query, variables, headers)
-    finally:
-        event.remove(connection.sync_connection, "before_cursor_execute", record)
     expected = await graphql(field_by_field, query, variables, headers)
     assert answer == expected
     return answer, len(statements)

@@ -13,14 +13,18 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel
 
+# Set in `Session.info` of sessions whose statements each commit on their own (Database's reads).
+STATEMENT_BY_STATEMENT = "statement_by_statement"
+
 
 async def driver(session: AsyncSession) -> Any:
     """The asyncpg connection under this session's transaction. SQLAlchemy begins that
-    transaction at its first statement, so one is sent first: the driver's own calls would
-    otherwise run outside it, committed at once."""
-    await session.execute(sa.select(sa.literal(1)))
-    connection = await (await session.connection()).get_raw_connection()
-    return connection.driver_connection
+    transaction at its first statement, so one is sent first if none has been: the driver's own
+    calls would otherwise run outside it, committed at once."""
+    connection: Any = (await (await session.connection()).get_raw_connection()).driver_connection
+    if not connection.is_in_transaction() and not session.info.get(STATEMENT_BY_STATEMENT):
+        await session.execute(sa.select(sa.literal(1)))
+    return connection
 
 
 async def copy_rows(session: AsyncSession, rows: Sequence[SQLModel]) -> None:

@@ -39,6 +39,7 @@ from app.repositories.goals import filtered as filtered_goals
 from app.repositories.instruments import InstrumentFilter, days_late_of, situation_of
 from app.repositories.instruments import filtered as filtered_instruments
 from app.repositories.paging import after_key, cursor_of
+from app.repositories.prepared import STATEMENTS_KEPT, Prepared, bound
 from app.repositories.scoping import visible_instruments
 from app.repositories.tables import Goal, HealthRegion, Instrument, Municipality, RegionMembership
 
@@ -164,47 +165,50 @@ class DocumentRepository:
 
     async def region(self, principal: Principal, code: str, shape: Shape, shown: Shown) -> str | None:
         """The region (public, like all territory) in `shape`; None if there is none."""
-        return await self.session.scalar(_region_statement(principal, shape, shown), {"region_code": code})
+        found: str | None = await _region_statement(principal, shape, shown).value(self.session, region_code=code)
+        return found
 
     async def municipality(self, principal: Principal, code: str, shape: Shape, shown: Shown) -> str | None:
         """The municipality (public) by its IBGE code, or its DATASUS one (6 digits), in `shape`."""
         statement = _municipality_statement(principal, shape, shown, by_code6=len(code) == 6)
-        return await self.session.scalar(statement, {"municipality_code": code})
+        found: str | None = await statement.value(self.session, municipality_code=code)
+        return found
 
     async def instrument(
         self, principal: Principal, instrument_id: uuid.UUID, shape: Shape, day: date, shown: Shown
     ) -> str | None:
         """The instrument in `shape` as of `day`; None if the caller may not see it."""
         statement = _instrument_statement(principal, shape, day, shown)
-        return await self.session.scalar(statement, {"instrument_id": instrument_id})
+        found: str | None = await statement.value(self.session, instrument_id=instrument_id)
+        return found
 
 
 # Clients send the same few documents: building a statement this size costs more than running
-# it, so each is built once per caller and shape (its days and pages included), keys bound.
-STATEMENTS_KEPT = 64
+# it, so each is built and compiled once per caller and shape (its days and pages included),
+# keys bound.
 
 
 @lru_cache(maxsize=STATEMENTS_KEPT)
-def _region_statement(principal: Principal, shape: Shape, shown: Shown) -> sa.Select[str]:
+def _region_statement(principal: Principal, shape: Shape, shown: Shown) -> Prepared:
     region = HealthRegion.__table__.alias("r")  # type: ignore[attr-defined]
     body = _Writer(principal, shown).region(region, shape)
-    return sa.select(body.cast(sa.Text)).where(region.c.code == sa.bindparam("region_code", type_=sa.CHAR(5)))
+    return Prepared.of(sa.select(body.cast(sa.Text)).where(region.c.code == bound("region_code", sa.CHAR(5))))
 
 
 @lru_cache(maxsize=STATEMENTS_KEPT)
-def _municipality_statement(principal: Principal, shape: Shape, shown: Shown, *, by_code6: bool) -> sa.Select[str]:
+def _municipality_statement(principal: Principal, shape: Shape, shown: Shown, *, by_code6: bool) -> Prepared:
     municipality = Municipality.__table__.alias("m")  # type: ignore[attr-defined]
     body = _Writer(principal, shown).municipality(municipality, shape)
     key, wanted = (municipality.c.code6, sa.CHAR(6)) if by_code6 else (municipality.c.code, sa.CHAR(7))
-    return sa.select(body.cast(sa.Text)).where(key == sa.bindparam("municipality_code", type_=wanted))
+    return Prepared.of(sa.select(body.cast(sa.Text)).where(key == bound("municipality_code", wanted)))
 
 
 @lru_cache(maxsize=STATEMENTS_KEPT)
-def _instrument_statement(principal: Principal, shape: Shape, day: date, shown: Shown) -> sa.Select[str]:
-    wanted = sa.bindparam("instrument_id", type_=sa.Uuid)
+def _instrument_statement(principal: Principal, shape: Shape, day: date, shown: Shown) -> Prepared:
+    wanted = bound("instrument_id", sa.Uuid)
     instrument = sa.select(Instrument).where(col(Instrument.id) == wanted, visible_instruments(principal)).subquery("i")
     body = _Writer(principal, shown).instrument(instrument, shape, day)
-    return sa.select(body.cast(sa.Text)).select_from(instrument)
+    return Prepared.of(sa.select(body.cast(sa.Text)).select_from(instrument))
 
 
 class _Writer:

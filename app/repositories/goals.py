@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -22,7 +22,8 @@ from app.core.principal import Principal
 from app.repositories.audit import assign_identities
 from app.repositories.bulk import copy_rows
 from app.repositories.errors import flush_unique
-from app.repositories.paging import after_key, keyset_page, keyset_pages, page_of
+from app.repositories.paging import cursor_values, keyset_page, keyset_pages, page_of
+from app.repositories.prepared import STATEMENTS_KEPT, Prepared, bound
 from app.repositories.scoping import visible_instruments
 from app.repositories.tables import Goal, Instrument, MonitoringRound, StatusUpdate, utc_now
 
@@ -68,7 +69,7 @@ def _effective(as_of: date | ColumnElement[date]) -> list[ColumnElement[bool]]:
     return [col(StatusUpdate.reported_on) <= as_of, sa.not_(_superseded())]
 
 
-def _current_status_of_goal(as_of: date) -> sa.ScalarSelect[Any]:
+def _current_status_of_goal(as_of: date | ColumnElement[date]) -> sa.ScalarSelect[Any]:
     return (
         sa.select(col(StatusUpdate.status))
         .where(col(StatusUpdate.goal_id) == col(Goal.id), *_effective(as_of))
@@ -105,7 +106,7 @@ def _grouped(goals: Iterable[Goal], by: str) -> dict[uuid.UUID, list[Goal]]:
     return found
 
 
-def filtered(where: GoalFilter, as_of: date) -> sa.Select[Any]:
+def filtered(where: GoalFilter, as_of: date | ColumnElement[date]) -> sa.Select[Any]:
     statement = sa.select(Goal)
     if where.level is not None:
         statement = statement.where(col(Goal.level) == where.level)
@@ -142,7 +143,7 @@ def iso_utc(moment: Any, zone: str = "Z") -> ColumnElement[str]:
 
 
 _G = Goal.__table__.alias("g")  # type: ignore[attr-defined]
-_AS_OF = sa.bindparam("goal_as_of", type_=sa.Date)
+_AS_OF = bound("goal_as_of", sa.Date)
 
 
 def current_entry(goals: Any, as_of: date | ColumnElement[date], name: str = "s") -> Any:
@@ -240,6 +241,23 @@ def _goal_json(shown: GoalJson) -> tuple[ColumnElement[str], sa.FromClause]:
     return goal, _G.outerjoin(current, sa.true())
 
 
+@lru_cache(maxsize=STATEMENTS_KEPT)
+def _page_json_statement(principal: Principal, where: GoalFilter, shown: GoalJson, *, resumed: bool) -> Prepared:
+    """GoalRepository.page_json's statement for one caller and filter; the instrument, the day,
+    the page size and the cursor are bound."""
+    listed = (
+        _visible(filtered(where, _AS_OF), principal)
+        .with_only_columns(col(Goal.id))
+        .where(col(Goal.instrument_id) == bound("page_instrument", sa.Uuid))
+    )
+    if resumed:
+        listed = listed.where(col(Goal.sort_key) > bound("page_after", sa.String))
+    listed = listed.order_by(*_ORDER).limit(bound("page_limit", sa.Integer))
+    body, rows_with_status = _goal_json(shown)
+    statement = sa.select(_G.c.sort_key, body).select_from(rows_with_status).where(_G.c.id.in_(listed))
+    return Prepared.of(statement.order_by(_G.c.sort_key))
+
+
 class GoalRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -300,22 +318,11 @@ class GoalRepository:
     ) -> Page[str]:
         """`pages` for one instrument with each goal's JSON body built by PostgreSQL, current
         status included: one statement, where the list read goes through no Python object."""
-        listed = (
-            after_key(_visible(filtered(where, as_of), principal), _ORDER, page)
-            .with_only_columns(col(Goal.id))
-            .where(col(Goal.instrument_id) == instrument_id)
-            .order_by(*_ORDER)
-            .limit(page.limit + 1)
-        )
-        body, rows_with_status = _goal_json(shown)
-        statement = (
-            sa.select(_G.c.sort_key, body)
-            .select_from(rows_with_status)
-            .where(_G.c.id.in_(listed))
-            .order_by(_G.c.sort_key)
-        )
-        rows = await self.session.execute(statement, {_AS_OF.key: as_of})
-        return page_of(list(rows), page, lambda row: (row[0],)).map(lambda row: row[1])
+        after = cursor_values(_ORDER, page)
+        statement = _page_json_statement(principal, where, shown, resumed=after is not None)
+        values = {"page_instrument": instrument_id, "page_limit": page.limit + 1, _AS_OF.key: as_of}
+        rows = await statement.rows(self.session, **values, **({"page_after": after[0]} if after else {}))
+        return page_of(rows, page, lambda row: (row[0],)).map(lambda row: row[1])
 
     async def trees(self, principal: Principal, instrument_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[Goal]]:
         """Every node of each visible instrument's tree, parents before children."""

@@ -68,12 +68,21 @@ async def keyset_pages(
 
 def after_key(statement: sa.Select[Any], order_by: Sequence[Any], page: PageRequest) -> sa.Select[Any]:
     """The rows after the page's cursor, in `order_by`; unchanged for the first page."""
-    if page.after is None:
+    values = cursor_values(order_by, page)
+    if values is None:
         return statement
+    bounds = [sa.literal(value, column.type) for value, column in zip(values, order_by, strict=True)]
+    return statement.where(sa.tuple_(*order_by) > sa.tuple_(*bounds))
+
+
+def cursor_values(order_by: Sequence[Any], page: PageRequest) -> tuple[Any, ...] | None:
+    """The page's cursor as values of `order_by`'s types; None for the first page. Anything a
+    forged cursor could carry is a 422."""
+    if page.after is None:
+        return None
     if len(page.after) != len(order_by):
         raise InvalidInput("cursor does not belong to this list", code="invalid_cursor")
-    bounds = [_bound(value, column) for value, column in zip(page.after, order_by, strict=True)]
-    return statement.where(sa.tuple_(*order_by) > sa.tuple_(*bounds))
+    return tuple(_typed(value, column) for value, column in zip(page.after, order_by, strict=True))
 
 
 def page_of(rows: list[T], page: PageRequest, key: Callable[[T], tuple[CursorValue, ...]]) -> Page[T]:
@@ -98,8 +107,7 @@ def _integer_limit(column_type: Any) -> int:
     return 2**63 if isinstance(column_type, sa.BigInteger) else 2**31
 
 
-def _bound(value: CursorValue, column: Any) -> ColumnElement[Any]:
-    """The cursor's value as the column's type; anything a forged cursor could carry is a 422."""
+def _typed(value: CursorValue, column: Any) -> Any:
     if value is None:  # every sort key is NOT NULL
         raise InvalidInput("cursor does not belong to this list", code="invalid_cursor")
     try:
@@ -108,4 +116,4 @@ def _bound(value: CursorValue, column: Any) -> ColumnElement[Any]:
         raise InvalidInput("cursor does not belong to this list", code="invalid_cursor") from exc
     if isinstance(typed, int) and not -_integer_limit(column.type) <= typed < _integer_limit(column.type):
         raise InvalidInput("cursor does not belong to this list", code="invalid_cursor")
-    return sa.literal(typed, column.type)
+    return typed

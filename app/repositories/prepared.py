@@ -1,0 +1,62 @@
+"""Hot reads compiled once to the driver's SQL and sent to it directly, inside the session's
+transaction. SQLAlchemy keeps its own compiled cache, but it still walks the whole expression
+for the cache key, sets up an execution context and wraps every row on each execution: for the
+reads clients make most (a page of metas, a whole GraphQL answer) that cost more Python time
+than PostgreSQL took to run them.
+
+A statement is built with a named `bindparam` for each value that varies between executions;
+any other value in it is fixed when it is compiled, so the caller keeps one `Prepared` per
+combination of the rest (the caller's scope, the filters), as the repositories' caches do."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import asyncpg as asyncpg_dialect
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.compiler import SQLCompiler
+
+from app.repositories.bulk import driver
+
+_DIALECT = asyncpg_dialect.dialect()  # type: ignore[no-untyped-call]
+# Clients send the same few reads: statements are kept per caller and shape, this many of each kind.
+STATEMENTS_KEPT = 64
+
+
+def bound(name: str, type_: Any) -> sa.BindParameter[Any]:
+    """A value given at each execution (compiling checks that the others have theirs)."""
+    return sa.bindparam(name, type_=type_, required=False)
+
+
+@dataclass(frozen=True)
+class Prepared:
+    sql: str
+    names: tuple[str, ...]  # the bind parameters, in the positional order of `sql`
+    fixed: Mapping[str, Any]  # the values compiled in, converted for the driver
+    converters: Mapping[str, Callable[[Any], Any]]  # of the bound values whose types convert them
+
+    @classmethod
+    def of(cls, statement: sa.ClauseElement) -> Prepared:
+        compiled = statement.compile(dialect=_DIALECT, compile_kwargs={"render_postcompile": True})
+        assert isinstance(compiled, SQLCompiler)
+        converters = {
+            name: converter
+            for name, bind in compiled.binds.items()
+            if (converter := bind.type.dialect_impl(_DIALECT).bind_processor(_DIALECT)) is not None
+        }
+        fixed = {name: converters[name](v) if name in converters else v for name, v in compiled.params.items()}
+        return cls(compiled.string, tuple(compiled.positiontup or ()), fixed, converters)
+
+    def arguments(self, values: Mapping[str, Any]) -> list[Any]:
+        converted = {name: self.converters[name](v) if name in self.converters else v for name, v in values.items()}
+        given = {**self.fixed, **converted}
+        return [given[name] for name in self.names]
+
+    async def rows(self, session: AsyncSession, **values: Any) -> list[Any]:
+        return list(await (await driver(session)).fetch(self.sql, *self.arguments(values)))
+
+    async def value(self, session: AsyncSession, **values: Any) -> Any:
+        return await (await driver(session)).fetchval(self.sql, *self.arguments(values))
