@@ -199,6 +199,29 @@ def test_asymmetric_keys_sign_and_verify(rsa_settings: tuple[Settings, bytes, by
     assert tokens.verify(tokens.issue(subject, "admin").access_token) == subject
 
 
+def test_a_token_checked_once_still_expires(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    tokens = TokenService(settings)
+    subject = uuid.uuid4()
+    token = tokens.issue(subject, "admin").access_token
+    expires_at = jwt.get_unverified_claims(token)["exp"]
+    assert tokens.verify(token) == subject
+    assert tokens.verify(token) == subject  # from what the first check found
+    monkeypatch.setattr(time, "time", lambda: expires_at + 0.9)  # python-jose's whole seconds
+    assert tokens.verify(token) == subject
+    monkeypatch.setattr(time, "time", lambda: expires_at + 1.0)
+    with pytest.raises(InvalidToken, match="expired"):
+        tokens.verify(token)
+
+
+def test_a_refused_token_is_checked_again_every_time(settings: Settings) -> None:
+    tokens = TokenService(settings)
+    token = tokens.issue(uuid.uuid4(), "admin").access_token
+    forged = token[:-4] + ("AAAA" if not token.endswith("AAAA") else "BBBB")
+    for _ in range(2):
+        with pytest.raises(InvalidToken, match="signature"):
+            tokens.verify(forged)
+
+
 @pytest.mark.parametrize("key_form", ["pem", "der"])
 def test_public_key_used_as_hmac_secret_is_refused(rsa_settings: tuple[Settings, bytes, bytes], key_form: str) -> None:
     """The python-jose forgery: HS256 signed with the verifier's own public key (PEM or DER)."""

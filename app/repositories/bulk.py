@@ -17,13 +17,22 @@ from sqlmodel import SQLModel
 STATEMENT_BY_STATEMENT = "statement_by_statement"
 
 
-async def driver(session: AsyncSession) -> Any:
-    """The asyncpg connection under this session's transaction. SQLAlchemy begins that
-    transaction at its first statement, so one is sent first if none has been: the driver's own
-    calls would otherwise run outside it, committed at once."""
+async def joined_driver(session: AsyncSession) -> Any | None:
+    """The asyncpg connection under this session, if what is sent straight to it joins the
+    session's transaction; None if SQLAlchemy has not begun that transaction yet (it does so at
+    its first statement), as the driver's calls would then run outside it, committed at once."""
     connection: Any = (await (await session.connection()).get_raw_connection()).driver_connection
-    if not connection.is_in_transaction() and not session.info.get(STATEMENT_BY_STATEMENT):
+    if connection.is_in_transaction() or session.info.get(STATEMENT_BY_STATEMENT):
+        return connection
+    return None
+
+
+async def driver(session: AsyncSession) -> Any:
+    """The asyncpg connection under this session's transaction, begun first if need be."""
+    connection = await joined_driver(session)
+    if connection is None:
         await session.execute(sa.select(sa.literal(1)))
+        connection = await joined_driver(session)
     return connection
 
 

@@ -19,7 +19,7 @@ from sqlalchemy.dialects.postgresql import asyncpg as asyncpg_dialect
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.compiler import SQLCompiler
 
-from app.repositories.bulk import driver
+from app.repositories.bulk import joined_driver
 
 _DIALECT = asyncpg_dialect.dialect()  # type: ignore[no-untyped-call]
 # Clients send the same few reads: statements are kept per caller and shape, this many of each kind.
@@ -33,13 +33,14 @@ def bound(name: str, type_: Any) -> sa.BindParameter[Any]:
 
 @dataclass(frozen=True)
 class Prepared:
+    statement: sa.Select[Any]
     sql: str
     names: tuple[str, ...]  # the bind parameters, in the positional order of `sql`
     fixed: Mapping[str, Any]  # the values compiled in, converted for the driver
     converters: Mapping[str, Callable[[Any], Any]]  # of the bound values whose types convert them
 
     @classmethod
-    def of(cls, statement: sa.ClauseElement) -> Prepared:
+    def of(cls, statement: sa.Select[Any]) -> Prepared:
         compiled = statement.compile(dialect=_DIALECT, compile_kwargs={"render_postcompile": True})
         assert isinstance(compiled, SQLCompiler)
         converters = {
@@ -48,7 +49,7 @@ class Prepared:
             if (converter := bind.type.dialect_impl(_DIALECT).bind_processor(_DIALECT)) is not None
         }
         fixed = {name: converters[name](v) if name in converters else v for name, v in compiled.params.items()}
-        return cls(compiled.string, tuple(compiled.positiontup or ()), fixed, converters)
+        return cls(statement, compiled.string, tuple(compiled.positiontup or ()), fixed, converters)
 
     def arguments(self, values: Mapping[str, Any]) -> list[Any]:
         converted = {name: self.converters[name](v) if name in self.converters else v for name, v in values.items()}
@@ -56,7 +57,13 @@ class Prepared:
         return [given[name] for name in self.names]
 
     async def rows(self, session: AsyncSession, **values: Any) -> list[Any]:
-        return list(await (await driver(session)).fetch(self.sql, *self.arguments(values)))
+        connection = await joined_driver(session)
+        if connection is None:  # the transaction's first statement: SQLAlchemy begins it
+            return list(await session.execute(self.statement, values))
+        return list(await connection.fetch(self.sql, *self.arguments(values)))
 
     async def value(self, session: AsyncSession, **values: Any) -> Any:
-        return await (await driver(session)).fetchval(self.sql, *self.arguments(values))
+        connection = await joined_driver(session)
+        if connection is None:
+            return await session.scalar(self.statement, values)
+        return await connection.fetchval(self.sql, *self.arguments(values))
