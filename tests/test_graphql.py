@@ -444,3 +444,30 @@ async def test_current_statuses_of_many_goals_take_one_parameter(database: Conne
             [uuid.uuid4()], date(2026, 1, 1), [uuid.uuid4() for _ in range(40_000)]
         )
     assert found == {}
+
+
+async def test_a_query_seen_before_runs_on_the_read_connections_and_a_mutation_never_does(
+    client: httpx.AsyncClient,
+    database: ConnectionBoundDatabase,
+    accounts: dict[str, Account],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    read_only: list[bool] = []
+    open_session = database.session
+
+    def recording(**mode: bool) -> Any:
+        read_only.append(mode.get("read_only", False))
+        return open_session(**mode)
+
+    monkeypatch.setattr(database, "session", recording)
+    admin = accounts["admin"].headers
+    create = """mutation { createInstrument(input: {kind: PMS, ownerType: municipality, owner: "1302603", year: 2026}) {
+        __typename } }"""
+    both = "query states { states { nodes { uf } } } " + create.replace("mutation", "mutation create", 1)
+    for _ in range(2):
+        assert "errors" not in await graphql(client, "{ states { nodes { uf } } }", headers=admin)
+        await graphql(client, create, headers=admin)
+        await client.post("/graphql", json={"query": both, "operationName": "create"}, headers=admin)
+    assert read_only == [False, False, False, True, False, False]
+    assert (await client.post("/graphql", json={"query": both, "operationName": "states"})).status_code == 200
+    assert read_only[-1] is True

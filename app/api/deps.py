@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, Header, Query, Request, UploadFile
@@ -26,7 +26,7 @@ async def _unit_of_work(request: Request) -> AsyncIterator[Repositories]:
     """One transaction per request, committed before the response is sent (so a failed commit
     is the client's 500, never a 200 for lost work) and rolled back on any error."""
     database: Database = request.app.state.database
-    async with database.session(read_only=request.method in _READ_ONLY_METHODS) as session:
+    async with database.session(read_only=await _only_reads(request)) as session:
         try:
             yield Repositories(session)
         except DomainError as exc:
@@ -39,6 +39,19 @@ async def _unit_of_work(request: Request) -> AsyncIterator[Repositories]:
                 raise refused from exc
             raise
         await session.commit()
+
+
+# Routes that may be posted to only to read, each with how to tell from the request (GraphQL:
+# a query, not a mutation): set by their installers in `app.state.post_reads`, by path.
+ReadTest = Callable[[Request], Awaitable[bool]]
+
+
+async def _only_reads(request: Request) -> bool:
+    if request.method in _READ_ONLY_METHODS:
+        return True
+    tests: dict[str, ReadTest] = getattr(request.app.state, "post_reads", {})
+    test = tests.get(request.url.path)
+    return test is not None and await test(request)
 
 
 # PostgreSQL refuses text it cannot store (a NUL character): that is the client's input.

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,7 @@ from strawberry.types.unset import UNSET
 from app.api.deps import CurrentPrincipal, UnitOfWork, settings_of
 from app.api.graphql.context import Context
 from app.api.graphql.lookahead import dumps
-from app.api.graphql.schema import build_schema
+from app.api.graphql.schema import InstrumentaSchema, build_schema
 from app.api.problems import HTTP_CODES, problem
 from app.core.errors import InvalidInput
 from app.core.settings import Settings
@@ -115,5 +116,19 @@ async def _nul_in(request: Request) -> bool:
 
 def install_graphql(app: FastAPI, settings: Settings) -> None:
     app.mount(ASSETS, StaticFiles(directory=STATIC), name="graphql-assets")
-    router = _Router(build_schema(settings), context_getter=_context, graphql_ide="graphiql", subscription_protocols=())
+    schema = build_schema(settings)
+    router = _Router(schema, context_getter=_context, graphql_ide="graphiql", subscription_protocols=())
     app.include_router(router, prefix="/graphql", include_in_schema=False)
+    app.state.post_reads = {"/graphql": partial(_asks_only_reads, schema)}
+
+
+async def _asks_only_reads(schema: InstrumentaSchema, request: Request) -> bool:
+    """Whether a posted operation is a query, so it can run on the read connections."""
+    try:
+        body = json.loads(await request.body())
+    except ValueError:
+        return False  # not JSON (a multipart upload, or an error strawberry answers)
+    if not isinstance(body, dict) or not isinstance(query := body.get("query"), str):
+        return False
+    name = body.get("operationName")
+    return schema.documents.only_reads(query, name if isinstance(name, str) else None)

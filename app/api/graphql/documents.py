@@ -8,24 +8,46 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Iterator
 
-from graphql import DocumentNode
+from graphql import DocumentNode, OperationType, get_operation_ast
 from strawberry.extensions import SchemaExtension
 
 
-class DocumentCache(SchemaExtension):
-    def __init__(self, documents: OrderedDict[str, DocumentNode], maxsize: int) -> None:
-        self.documents = documents  # one per schema, shared by every request's extension
+class ParsedDocuments:
+    """The documents that parsed, by their text, the least recently used dropped past `maxsize`."""
+
+    def __init__(self, maxsize: int) -> None:
         self.maxsize = maxsize
+        self._parsed: OrderedDict[str, DocumentNode] = OrderedDict()
+
+    def get(self, query: str) -> DocumentNode | None:
+        found = self._parsed.get(query)
+        if found is not None:
+            self._parsed.move_to_end(query)
+        return found
+
+    def keep(self, query: str, document: DocumentNode) -> None:
+        self._parsed[query] = document
+        if len(self._parsed) > self.maxsize:
+            self._parsed.popitem(last=False)
+
+    def only_reads(self, query: str, operation_name: str | None) -> bool:
+        """Whether the operation to run is known to be a query: its document has parsed before.
+        A document seen for the first time counts as one that may write."""
+        document = self._parsed.get(query)
+        operation = get_operation_ast(document, operation_name) if document is not None else None
+        return operation is not None and operation.operation == OperationType.QUERY
+
+
+class DocumentCache(SchemaExtension):
+    def __init__(self, documents: ParsedDocuments) -> None:
+        self.documents = documents  # one per schema, shared by every request's extension
 
     def on_parse(self) -> Iterator[None]:
         context = self.execution_context
         query = context.query
         found = self.documents.get(query) if query else None
         if found is not None:
-            self.documents.move_to_end(query)  # type: ignore[arg-type]
             context.graphql_document = found  # Strawberry parses only when no document is set
         yield
         if found is None and query and context.graphql_document is not None:
-            self.documents[query] = context.graphql_document
-            if len(self.documents) > self.maxsize:
-                self.documents.popitem(last=False)
+            self.documents.keep(query, context.graphql_document)

@@ -4,7 +4,6 @@ write, each a thin call to the same service method REST calls."""
 from __future__ import annotations
 
 import uuid
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from datetime import date, datetime
 from functools import partial
@@ -21,7 +20,7 @@ from strawberry.extensions import (
 )
 from strawberry.types import ExecutionContext
 
-from app.api.graphql.documents import DocumentCache
+from app.api.graphql.documents import DocumentCache, ParsedDocuments
 from app.api.graphql.enums import EnteTypeCode, InstrumentKind, InstrumentStatus, OwnerTypeCode, PanelGrouping
 from app.api.graphql.enums import SituationCode as SituationArg
 from app.api.graphql.errors import Problem, ProblemCodes
@@ -677,6 +676,8 @@ QUERY_CACHE_SIZE = 256
 
 
 class InstrumentaSchema(strawberry.Schema):
+    documents: ParsedDocuments
+
     def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
         """ProblemCodes has logged what deserves it; refused input is not an error of ours."""
 
@@ -691,8 +692,9 @@ def _limits(settings: Settings) -> list[type[ASTValidationRule]]:
     return [rule for limiter in limiters for rule in limiter.validation_rules]
 
 
-def build_schema(settings: Settings) -> strawberry.Schema:
-    return InstrumentaSchema(
+def build_schema(settings: Settings) -> InstrumentaSchema:
+    documents = ParsedDocuments(QUERY_CACHE_SIZE)
+    schema = InstrumentaSchema(
         query=Query,
         mutation=Mutation,
         types=[State, Municipality, Region, Organization, User, Instrument, Goal, Round],
@@ -700,9 +702,11 @@ def build_schema(settings: Settings) -> strawberry.Schema:
             partial(MaxTokensLimiter, max_token_count=settings.graphql_max_tokens),
             partial(AddValidationRules, _limits(settings)),
             # Clients send the same few documents again and again: parse and check each once.
-            partial(DocumentCache, OrderedDict(), QUERY_CACHE_SIZE),
+            partial(DocumentCache, documents),
             partial(ValidationCache, maxsize=QUERY_CACHE_SIZE),
             ProblemCodes,
         ],
         execution_context_class=CompletingExecutionContext,
     )
+    schema.documents = documents
+    return schema
