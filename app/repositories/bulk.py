@@ -21,7 +21,7 @@ async def joined_driver(session: AsyncSession) -> Any | None:
     """The asyncpg connection under this session, if what is sent straight to it joins the
     session's transaction; None if SQLAlchemy has not begun that transaction yet (it does so at
     its first statement), as the driver's calls would then run outside it, committed at once."""
-    connection: Any = (await (await session.connection()).get_raw_connection()).driver_connection
+    connection: Any = (await session.connection()).sync_connection.connection.driver_connection  # type: ignore[union-attr]
     if connection.is_in_transaction() or session.info.get(STATEMENT_BY_STATEMENT):
         return connection
     return None
