@@ -3,6 +3,7 @@ refuse writes, writes in one transaction; and the locks that order concurrent pr
 
 from __future__ import annotations
 
+import enum
 from collections.abc import AsyncIterator
 
 import pytest
@@ -90,3 +91,19 @@ async def test_a_prepared_statement_takes_its_bound_values_and_converts_the_comp
     async with own_database.session(read_only=True) as session:
         assert list(await prepared.rows(session, word="meta", number=41)) == [(True, "META", 42)]
         assert tuple(await prepared.rows(session, word="ação", number=0)) == ((True, "AÇÃO", 1),)
+
+
+class Colour(enum.Enum):
+    RED = "r"
+    BLUE = "b"
+
+
+async def test_a_prepared_list_is_converted_value_by_value(own_database: Database) -> None:
+    """A list compiled in is sent as one parameter per value, each converted by the list's type
+    (a non-native Enum sends its members' names)."""
+    listed = sa.bindparam(
+        "colours", [Colour.RED, Colour.BLUE], type_=sa.Enum(Colour, native_enum=False), expanding=True
+    )
+    prepared = Prepared.of(sa.select(sa.literal("BLUE", sa.String).in_(listed), bound("word", sa.String)))
+    async with own_database.session(read_only=True) as session:
+        assert list(await prepared.rows(session, word="meta")) == [(True, "meta")]

@@ -1,4 +1,5 @@
-"""Per-request plumbing: the unit of work (one transaction), the caller, paging, If-Match."""
+"""Per-request plumbing: the unit of work (one transaction, or the read connections), the caller,
+paging, If-Match."""
 
 from __future__ import annotations
 
@@ -23,8 +24,9 @@ oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=F
 
 
 async def _unit_of_work(request: Request) -> AsyncIterator[Repositories]:
-    """One transaction per request, committed before the response is sent (so a failed commit
-    is the client's 500, never a 200 for lost work) and rolled back on any error."""
+    """One transaction per request that writes, committed before the response is sent (so a
+    failed commit is the client's 500, never a 200 for lost work) and rolled back on any error.
+    A request that only reads gets Database's read connections, statement by statement."""
     database: Database = request.app.state.database
     async with database.session(read_only=await _only_reads(request)) as session:
         try:

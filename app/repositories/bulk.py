@@ -1,6 +1,7 @@
-"""Rows in bulk through the driver's COPY, inside the session's transaction: for imports, where
-tens of thousands of new rows through the ORM (and one audit event each) would take a minute.
-The import records one audit event for the whole file instead."""
+"""Straight to the driver, inside the session's transaction: the asyncpg connection under a
+session (for prepared reads and COPY), and rows in bulk through COPY, for imports, where tens
+of thousands of new rows through the ORM (and one audit event each) would take a minute. The
+import records one audit event for the whole file instead."""
 
 from __future__ import annotations
 

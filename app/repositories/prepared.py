@@ -43,13 +43,16 @@ class Prepared:
     def of(cls, statement: sa.Select[Any]) -> Prepared:
         compiled = statement.compile(dialect=_DIALECT, compile_kwargs={"render_postcompile": True})
         assert isinstance(compiled, SQLCompiler)
+        names = tuple(compiled.positiontup or ())
+        # A list's values were expanded into one parameter each, named `<list's name>_<n>`.
+        binds = {name: compiled.binds[name if name in compiled.binds else name.rpartition("_")[0]] for name in names}
         converters = {
             name: converter
-            for name, bind in compiled.binds.items()
+            for name, bind in binds.items()
             if (converter := bind.type.dialect_impl(_DIALECT).bind_processor(_DIALECT)) is not None
         }
         fixed = {name: converters[name](v) if name in converters else v for name, v in compiled.params.items()}
-        return cls(statement, compiled.string, tuple(compiled.positiontup or ()), fixed, converters)
+        return cls(statement, compiled.string, names, fixed, converters)
 
     def arguments(self, values: Mapping[str, Any]) -> list[Any]:
         converted = {name: self.converters[name](v) if name in self.converters else v for name, v in values.items()}
