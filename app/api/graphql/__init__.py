@@ -108,10 +108,19 @@ class _Router(GraphQLRouter[Context, None]):
 async def _nul_in(request: Request) -> bool:
     if request.method == "GET":
         return _carries_nul(dict(request.query_params))
-    try:
-        return _carries_nul(json.loads(await request.body()))
-    except ValueError:
-        return False  # not JSON: strawberry answers that
+    return _carries_nul(await _posted_json(request))
+
+
+async def _posted_json(request: Request) -> Any:
+    """The posted body as JSON, None if it is not JSON (strawberry answers that): parsed once
+    for the unit of work's read test and the NUL check."""
+    state = request.state
+    if not hasattr(state, "posted_json"):
+        try:
+            state.posted_json = json.loads(await request.body())
+        except ValueError:
+            state.posted_json = None
+    return state.posted_json
 
 
 def install_graphql(app: FastAPI, settings: Settings) -> None:
@@ -124,10 +133,7 @@ def install_graphql(app: FastAPI, settings: Settings) -> None:
 
 async def _asks_only_reads(schema: InstrumentaSchema, request: Request) -> bool:
     """Whether a posted operation is a query, so it can run on the read connections."""
-    try:
-        body = json.loads(await request.body())
-    except ValueError:
-        return False  # not JSON (a multipart upload, or an error strawberry answers)
+    body = await _posted_json(request)  # None for a multipart upload, or a body strawberry refuses
     if not isinstance(body, dict) or not isinstance(query := body.get("query"), str):
         return False
     name = body.get("operationName")

@@ -5,35 +5,21 @@ Strawberry's ParserCache keeps its parse errors too, where they escape that code
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Iterator
 
 from graphql import DocumentNode, OperationType, get_operation_ast
 from strawberry.extensions import SchemaExtension
 
+from app.core.recent import RecentlyUsed
 
-class ParsedDocuments:
-    """The documents that parsed, by their text, the least recently used dropped past `maxsize`."""
 
-    def __init__(self, maxsize: int) -> None:
-        self.maxsize = maxsize
-        self._parsed: OrderedDict[str, DocumentNode] = OrderedDict()
-
-    def get(self, query: str) -> DocumentNode | None:
-        found = self._parsed.get(query)
-        if found is not None:
-            self._parsed.move_to_end(query)
-        return found
-
-    def keep(self, query: str, document: DocumentNode) -> None:
-        self._parsed[query] = document
-        if len(self._parsed) > self.maxsize:
-            self._parsed.popitem(last=False)
+class ParsedDocuments(RecentlyUsed[str, DocumentNode]):
+    """The documents that parsed, by their text."""
 
     def only_reads(self, query: str, operation_name: str | None) -> bool:
         """Whether the operation to run is known to be a query: its document has parsed before.
         A document seen for the first time counts as one that may write."""
-        document = self._parsed.get(query)
+        document = self.peek(query)
         operation = get_operation_ast(document, operation_name) if document is not None else None
         return operation is not None and operation.operation == OperationType.QUERY
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import secrets
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -37,6 +36,7 @@ from app.api.graphql.context import Context
 from app.api.graphql.types import Info, goal_page_arguments, instrument_page_arguments
 from app.core.errors import InvalidInput
 from app.core.pagination import PageRequest
+from app.core.recent import RecentlyUsed
 from app.core.shapes import Constant, Member, Related, Shape, Unsupported, Value
 
 _STRAWBERRY = "strawberry-definition"
@@ -107,8 +107,8 @@ async def whole_read(info: Info, read: Callable[[Any, Shape], Awaitable[str | No
 # Shapes read before, by the field nodes they were read from (documents are parsed once, so a
 # document sent again brings the same nodes), the variables and the page cap. Each entry holds
 # its nodes, so no other node can take their ids while it is kept.
-_SHAPES: OrderedDict[tuple[Any, ...], tuple[tuple[FieldNode, ...], Shape]] = OrderedDict()
 SHAPES_KEPT = 256
+_SHAPES: RecentlyUsed[tuple[Any, ...], tuple[tuple[FieldNode, ...], Shape]] = RecentlyUsed(SHAPES_KEPT)
 
 
 def _shape_of(raw: Any, context: Context) -> Shape:
@@ -117,12 +117,9 @@ def _shape_of(raw: Any, context: Context) -> Shape:
     key = (tuple(map(id, nodes)), variables, context.settings.graphql_max_page_size)
     kept = _SHAPES.get(key)
     if kept is not None and all(a is b for a, b in zip(kept[0], nodes, strict=True)):
-        _SHAPES.move_to_end(key)
         return kept[1]
     shape = _Reader(raw, context).field_shape()
-    _SHAPES[key] = (nodes, shape)
-    if len(_SHAPES) > SHAPES_KEPT:
-        _SHAPES.popitem(last=False)
+    _SHAPES.keep(key, (nodes, shape))
     return shape
 
 
