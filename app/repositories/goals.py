@@ -15,6 +15,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, distinct_on
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.selectable import LateralFromClause
 from sqlmodel import col
 
 from app.core.pagination import CursorValue, Page, PageRequest
@@ -225,6 +226,14 @@ def _rest_names(values: dict[str, ColumnElement[Any]]) -> dict[str, ColumnElemen
     return {("id" if name == "database_id" else name): value for name, value in values.items()}
 
 
+def _json_row(name: str, fields: dict[str, ColumnElement[Any]]) -> tuple[LateralFromClause, ColumnElement[Any]]:
+    """`fields` as a LATERAL row named `name`, to join ON true, and that row as a JSON object.
+    PostgreSQL writes a row (row_to_json) a fifth faster than the same pairs given to
+    json_build_object, whose arguments it types anew on every call; and without its spaces."""
+    row = sa.select(*(value.label(key) for key, value in fields.items())).correlate_except(None).lateral(name)
+    return row, sa.func.row_to_json(row.table_valued())
+
+
 @cache
 def _goal_json(shown: GoalJson) -> tuple[ColumnElement[str], sa.FromClause]:
     """GoalOut's body (app.api.routes.goals), field for field and in its order, as of the day
@@ -232,13 +241,13 @@ def _goal_json(shown: GoalJson) -> tuple[ColumnElement[str], sa.FromClause]:
     building an expression this size costs more than running it."""
     current = current_entry(_G, _AS_OF)
     s = current.c
-    status_json = json_object(**_rest_names(entry_values(shown, s, iso_utc)))
+    entry, entry_json = _json_row("entry", _rest_names(entry_values(shown, s, iso_utc)))
     fields = _rest_names(goal_values(shown, _G.c, s, _AS_OF))
     version = fields.pop("version")
-    current_status = sa.case((s.id.is_(None), sa.null()), else_=status_json)
-    goal = json_object(**fields, current_status=current_status, version=version).cast(sa.Text)
-    # as text: the driver would parse json into Python objects
-    return goal, _G.outerjoin(current, sa.true())
+    current_status = sa.case((s.id.is_(None), sa.null()), else_=entry_json)
+    body, goal = _json_row("body", {**fields, "current_status": current_status, "version": version})
+    joined = _G.outerjoin(current, sa.true()).join(entry, sa.true()).join(body, sa.true())
+    return goal.cast(sa.Text), joined  # as text: the driver would parse json into Python objects
 
 
 @lru_cache(maxsize=STATEMENTS_KEPT)
