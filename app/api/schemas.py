@@ -11,7 +11,7 @@ from typing import Generic, TypeVar
 from fastapi import Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.core.pagination import Page
+from app.core.pagination import JsonPage, Page
 from app.core.principal import Role
 
 T = TypeVar("T")
@@ -31,11 +31,11 @@ class PageOut(BaseModel, Generic[T]):
         return cls(items=page.items, next_cursor=page.next_cursor)
 
 
-def json_page(page: Page[str]) -> Response:
+def json_page(page: JsonPage) -> Response:
     """A PageOut body whose items PostgreSQL wrote as JSON already: sent as they are, with no
     Python object in between (the response model still documents them)."""
-    cursor = json.dumps(page.next_cursor)
-    return Response(f'{{"items":[{",".join(page.items)}],"next_cursor":{cursor}}}', media_type="application/json")
+    cursor = json.dumps(page.next_cursor).encode()
+    return Response(b'{"items":[' + page.items + b'],"next_cursor":' + cursor + b"}", media_type="application/json")
 
 
 class StateOut(Out):

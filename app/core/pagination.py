@@ -30,6 +30,15 @@ class PageRequest:
 
 
 @dataclass(frozen=True)
+class JsonPage:
+    """A page whose items the database wrote as JSON: their texts comma-separated, in UTF-8,
+    ready to go between a body's brackets."""
+
+    items: bytes  # b"" for an empty page
+    next_cursor: str | None
+
+
+@dataclass(frozen=True)
 class Page(Generic[T]):
     items: list[T]
     next_cursor: str | None

@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from app.core.errors import Conflict, InvalidInput, NotFound
-from app.core.pagination import Page, PageRequest
+from app.core.pagination import JsonPage, Page, PageRequest
 from app.core.principal import Principal
 from app.core.text import search_key
 from app.domain.access import INSTRUMENT_WRITES, WritePolicy
@@ -211,7 +211,7 @@ class GoalService:
         overdue: bool | None = None,
         responsible: str | None = None,
         as_of: date | None = None,
-    ) -> Page[str]:
+    ) -> JsonPage:
         """The tree as a flat list in reading order, filtered; statuses as of `as_of`. Each goal
         is the JSON body its view gives, built by PostgreSQL: the list clients read most, whose
         rows need no rule beyond what SQL can say."""

@@ -18,7 +18,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.selectable import LateralFromClause
 from sqlmodel import col
 
-from app.core.pagination import CursorValue, Page, PageRequest
+from app.core.pagination import CursorValue, JsonPage, Page, PageRequest
 from app.core.principal import Principal
 from app.repositories.audit import assign_identities
 from app.repositories.bulk import copy_rows
@@ -253,7 +253,8 @@ def _goal_json(shown: GoalJson) -> tuple[ColumnElement[str], sa.FromClause]:
 @lru_cache(maxsize=STATEMENTS_KEPT)
 def _page_json_statement(principal: Principal, where: GoalFilter, shown: GoalJson, *, resumed: bool) -> Prepared:
     """GoalRepository.page_json's statement for one caller and filter; the instrument, the day,
-    the page size and the cursor are bound."""
+    the page size and the cursor are bound. Each goal's JSON comes as UTF-8 bytes, which go
+    into the body untouched: the driver decodes no text."""
     listed = (
         _visible(filtered(where, _AS_OF), principal)
         .with_only_columns(col(Goal.id))
@@ -263,8 +264,8 @@ def _page_json_statement(principal: Principal, where: GoalFilter, shown: GoalJso
         listed = listed.where(col(Goal.sort_key) > bound("page_after", sa.String))
     listed = listed.order_by(*_ORDER).limit(bound("page_limit", sa.Integer))
     body, rows_with_status = _goal_json(shown)
-    statement = sa.select(_G.c.sort_key, body).select_from(rows_with_status).where(_G.c.id.in_(listed))
-    return Prepared.of(statement.order_by(_G.c.sort_key))
+    statement = sa.select(_G.c.sort_key, sa.func.convert_to(body, "UTF8")).select_from(rows_with_status)
+    return Prepared.of(statement.where(_G.c.id.in_(listed)).order_by(_G.c.sort_key))
 
 
 class GoalRepository:
@@ -324,14 +325,15 @@ class GoalRepository:
         as_of: date,
         page: PageRequest,
         shown: GoalJson,
-    ) -> Page[str]:
+    ) -> JsonPage:
         """`pages` for one instrument with each goal's JSON body built by PostgreSQL, current
         status included: one statement, where the list read goes through no Python object."""
         after = cursor_values(_ORDER, page)
         statement = _page_json_statement(principal, where, shown, resumed=after is not None)
         values = {"page_instrument": instrument_id, "page_limit": page.limit + 1, _AS_OF.key: as_of}
         rows = await statement.rows(self.session, **values, **({"page_after": after[0]} if after else {}))
-        return page_of(rows, page, lambda row: (row[0],)).map(lambda row: row[1])
+        found = page_of(rows, page, lambda row: (row[0],))
+        return JsonPage(b",".join(row[1] for row in found.items), found.next_cursor)
 
     async def trees(self, principal: Principal, instrument_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[Goal]]:
         """Every node of each visible instrument's tree, parents before children."""
