@@ -62,9 +62,17 @@ _CURRENT = """LEFT JOIN LATERAL (
       AND NOT EXISTS (SELECT 1 FROM status_update c WHERE c.supersedes_id = s.id)
     ORDER BY s.reported_on DESC, s.id DESC LIMIT 1) s ON true"""
 
+# The goal columns the floor's bodies read: not `*`, which would carry the product's kept JSON
+# (goal.own_json) through the floor's sorts.
+_GOAL_COLUMNS = (
+    "id, sort_key, instrument_id, parent_id, level, number, description, indicator_name, indicator_unit, polarity, "
+    "baseline_value, baseline_year, target_value, yearly_targets, deadline, deadline_precision, responsible, "
+    "responsible_user_id, partners, scope, version"
+)
+
 GOALS_PAGE = f"""SELECT json_build_object('items', coalesce(json_agg({_GOAL_OUT} ORDER BY g.sort_key), '[]'),
   'next_cursor', NULL)::text
-FROM (SELECT * FROM goal WHERE instrument_id = {{target}} AND level = 'meta'
+FROM (SELECT {_GOAL_COLUMNS} FROM goal WHERE instrument_id = {{target}} AND level = 'meta'
       ORDER BY sort_key LIMIT {PAGE_SIZE}) g
 {_CURRENT}"""
 
@@ -129,7 +137,7 @@ NESTED = f"""SELECT json_build_object('data', json_build_object('region', json_b
             'description', g.description, 'deadline', g.deadline,
             'currentStatus', CASE WHEN s.id IS NULL THEN NULL ELSE json_build_object('reportedOn', s.reported_on,
               'status', s.status, 'percentComplete', s.percent_complete) END)) ORDER BY g.sort_key)
-          FROM (SELECT * FROM goal WHERE instrument_id = i.id ORDER BY sort_key LIMIT {NESTED_GOALS}) g
+          FROM (SELECT {_GOAL_COLUMNS} FROM goal WHERE instrument_id = i.id ORDER BY sort_key LIMIT {NESTED_GOALS}) g
           {_CURRENT}), '[]')))) ORDER BY i.id)
       FROM (SELECT * FROM instrument WHERE municipality_code = m.code ORDER BY id LIMIT 50) i), '[]')))
       ORDER BY m.code)

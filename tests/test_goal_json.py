@@ -16,9 +16,9 @@ import sqlalchemy as sa
 from pydantic import TypeAdapter
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from app.repositories.goals import iso_utc
+from app.repositories.goals import OWN_FIELDS, iso_utc
 from tests.support import Account
-from tests.test_goal_import import walk
+from tests.test_goal_import import AS_OF, ROWS, matriz_csv, new_instrument, upload, walk
 from tests.test_monitoring import _entry, _pms
 
 AWKWARD_NUMBERS = [0.1, 65.5, 1 / 3, 1e20, 123456789.125, 0.0, 100]
@@ -111,6 +111,42 @@ async def test_the_flat_list_gives_each_goal_the_body_the_tree_gives_it(
     assert overdue
     assert all(item["overdue"] and item["days_overdue"] > 0 for item in overdue)
     assert {item["status"] for item in overdue} <= {None, "nao_iniciada", "em_andamento", "atrasada"}
+
+
+async def _flat_is_the_tree(client: httpx.AsyncClient, account: Account, instrument_id: str, **days: str) -> None:
+    tree = await client.get(f"/api/v1/instruments/{instrument_id}/goals", params=days, headers=account.headers)
+    expected = [{k: v for k, v in node.items() if k != "children"} for node in walk(tree.json())]
+    assert expected
+    assert await _flat(client, account, instrument_id, **days) == expected
+
+
+async def test_the_flat_list_follows_every_way_a_goal_is_written(
+    client: httpx.AsyncClient, accounts: dict[str, Account], connection: AsyncConnection
+) -> None:
+    """The flat list takes each goal's own fields from goal.own_json, which a trigger writes
+    (migration 0010): it must follow an edit and an import, and write floats in full in a session
+    that rounds them (extra_float_digits 0)."""
+    gestor = accounts["gestor"]
+    plan = await _pms(client, gestor)
+    metas = [{"level": "meta", "description": f"Meta {n}", "baseline_value": 2.5} for n in (1, 2)]
+    objetivo = {"level": "objetivo", "description": "Objetivo", "children": metas}
+    body = {"level": "diretriz", "description": "Diretriz", "children": [objetivo]}
+    created = await client.post(f"/api/v1/instruments/{plan['id']}/goals", json=body, headers=gestor.headers)
+    meta = walk([created.json()])[2]
+    await connection.execute(sa.text("SET LOCAL extra_float_digits = 0"))
+    edit = {"description": "Meta “revista”", "baseline_value": 1 / 3, "deadline": "2023-06-30", "responsible": "Vig."}
+    patched = await client.patch(f"/api/v1/goals/{meta['id']}", json=edit, headers=gestor.headers)
+    assert patched.status_code == 200, patched.text
+    await _flat_is_the_tree(client, gestor, plan["id"])
+    own = await connection.scalar(sa.text("SELECT own_json FROM goal WHERE id = :id"), {"id": meta["id"]})
+    assert list(json.loads(own)) == list(OWN_FIELDS)  # the migration's list and the repository's agree
+    assert '"baseline_value":0.3333333333333333,' in own
+    await connection.execute(sa.text("SET LOCAL extra_float_digits = 1"))
+
+    ses = accounts["ses"]
+    imported = await new_instrument(client, ses)
+    assert (await upload(client, ses, imported, matriz_csv(ROWS))).status_code == 200
+    await _flat_is_the_tree(client, ses, imported["id"], as_of=AS_OF.isoformat())
 
 
 async def test_an_empty_page_of_a_visible_instrument_is_empty_and_of_a_hidden_one_404(
