@@ -64,15 +64,20 @@ def targets(results: dict[str, Any]) -> list[tuple[str, str, bool | None, str]]:
     page, floor = get("goals_page", "product", 16, "rps"), get("goals_page", "floor", 16, "rps")
     p99, floor_p99 = get("goals_page", "product", 16, "p99_ms"), get("goals_page", "floor", 16, "p99_ms")
     ok = page is not None and floor is not None and p99 is not None
+    fast_enough = ok and page / floor >= 0.8  # type: ignore[operator]
+    slower = (
+        "beside the page's one statement, sent straight to the driver, the product reads the caller's account "
+        "and spends about 1.1 ms of Python a request (FastAPI's routing, parameters and dependencies, "
+        "SQLAlchemy's session), where the floor spends about 0.3 ms passing the statement's bytes through; "
+    )
     rows.append(
         (
             "REST 100-meta page: ≥ 0.8× floor at c16, p99 ≤ 40 ms",
             f"{_ratio(page, floor)} of the floor, p99 {_fmt(p99)} ms",
-            ok and page / floor >= 0.8 and p99 <= 40 if ok else None,  # type: ignore[operator]
-            f"the floor's own p99 at c16 is {_fmt(floor_p99)} ms on these 2 shared cores; beside the page's one "
-            "statement, sent straight to the driver, the product reads the caller's account and spends about "
-            "1.2 ms of Python a request (FastAPI's routing, parameters and dependencies, SQLAlchemy's session), "
-            "where the floor spends about 0.3 ms passing the statement's bytes through",
+            fast_enough and p99 <= 40 if ok else None,  # type: ignore[operator]
+            ("the throughput half holds; " if fast_enough else slower)
+            + f"the floor's own p99 at c16 is {_fmt(floor_p99)} ms on these 2 shared cores, so a p99 within "
+            "40 ms asks of the product more throughput than the floor's",
         )
     )
     panel = get("panel", "product", 1, "p50_ms")
