@@ -283,8 +283,8 @@ def _page_json_statement(principal: Principal, where: GoalFilter, shown: GoalJso
         listed = listed.where(col(Goal.sort_key) > bound("page_after", sa.String))
     listed = listed.order_by(*_ORDER).limit(bound("page_limit", sa.Integer))
     body, rows_with_status = _goal_json(shown)
-    statement = sa.select(_G.c.sort_key, body).select_from(rows_with_status)
-    return Prepared.of(statement.where(_G.c.id.in_(listed)).order_by(_G.c.sort_key))
+    statement = sa.select(_G.c.sort_key, body).select_from(rows_with_status).where(_G.c.id.in_(listed))
+    return Prepared.of(statement.order_by(_G.c.sort_key))
 
 
 class GoalRepository:
