@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
+from types import FrameType
 from typing import Annotated, TypeVar
 
 import typer
@@ -83,6 +85,10 @@ def serve(
 ) -> None:
     """Migrate, load the territory, ensure the admin, and serve the API until Ctrl-C."""
     settings = Settings()
+    # Uvicorn shuts down on SIGTERM (systemd, `docker stop`) and then raises it again, whose
+    # default action would end the process before the embedded PostgreSQL is stopped: exit
+    # instead, cleanly, as Ctrl-C does.
+    signal.signal(signal.SIGTERM, _exit_on_terminate)
     with _database(settings) as url:
         _prepare(url, settings)
         os.environ["DATABASE_URL"] = url
@@ -90,6 +96,10 @@ def serve(
         typer.echo(f"Instrumenta on http://{bind_host}:{bind_port}  (API docs: /docs)")
         uvicorn.run("app.main:create_app", factory=True, host=bind_host, port=bind_port, access_log=False)
     typer.echo("Stopped.")
+
+
+def _exit_on_terminate(signum: int, frame: FrameType | None) -> None:
+    raise SystemExit(0)
 
 
 @cli.command()

@@ -1,5 +1,5 @@
 """The real thing: `instrumenta serve` as `make run` starts it, over HTTP, on its own embedded
-PostgreSQL. Ctrl-C stops server and database; data survives a restart."""
+PostgreSQL. Ctrl-C or SIGTERM stops server and database; data survives a restart."""
 
 from __future__ import annotations
 
@@ -91,9 +91,12 @@ def test_serve_over_http_stop_cleanly_and_keep_data(tmp_path: Path) -> None:
         assert process.wait(timeout=30) == 0
     assert not (tmp_path / "postgres" / "postmaster.pid").exists(), "the embedded database is still running"
 
-    with serving(tmp_path, port) as (client, _):
+    with serving(tmp_path, port) as (client, process):
         gestor = _login(client, "planejamento@example.org", "a long password")
         assert client.get("/api/v1/auth/me", headers=gestor).json()["municipality_code"] == "1302603"
+        process.send_signal(signal.SIGTERM)  # what systemd and `docker stop` send
+        assert process.wait(timeout=30) == 0
+    assert not (tmp_path / "postgres" / "postmaster.pid").exists(), "SIGTERM left the embedded database running"
 
 
 async def test_a_server_process_freezes_what_it_built_once_started(settings: Settings) -> None:
