@@ -77,6 +77,13 @@ async def _flat(client: httpx.AsyncClient, account: Account, instrument_id: str,
             return items
 
 
+async def _flat_is_the_tree(client: httpx.AsyncClient, account: Account, instrument_id: str, **days: str) -> None:
+    tree = await client.get(f"/api/v1/instruments/{instrument_id}/goals", params=days, headers=account.headers)
+    expected = [{k: v for k, v in node.items() if k != "children"} for node in walk(tree.json())]
+    assert expected
+    assert await _flat(client, account, instrument_id, **days) == expected, days
+
+
 async def test_the_flat_list_gives_each_goal_the_body_the_tree_gives_it(
     client: httpx.AsyncClient, accounts: dict[str, Account]
 ) -> None:
@@ -103,21 +110,11 @@ async def test_the_flat_list_gives_each_goal_the_body_the_tree_gives_it(
             body |= {"supersedes": first["id"], "reported_on": "2021-01-05"}
         await _entry(client, gestor, meta["id"], **body)
     for as_of in ("2021-03-10", "2021-03-11", "2022-01-09", "2024-05-31", None):
-        days = {"as_of": as_of} if as_of else {}
-        tree = await client.get(f"/api/v1/instruments/{plan['id']}/goals", params=days, headers=gestor.headers)
-        expected = [{k: v for k, v in node.items() if k != "children"} for node in walk(tree.json())]
-        assert await _flat(client, gestor, plan["id"], **days) == expected, as_of
+        await _flat_is_the_tree(client, gestor, plan["id"], **({"as_of": as_of} if as_of else {}))
     overdue = await _flat(client, gestor, plan["id"], as_of="2024-05-31", overdue="true", level="meta")
     assert overdue
     assert all(item["overdue"] and item["days_overdue"] > 0 for item in overdue)
     assert {item["status"] for item in overdue} <= {None, "nao_iniciada", "em_andamento", "atrasada"}
-
-
-async def _flat_is_the_tree(client: httpx.AsyncClient, account: Account, instrument_id: str, **days: str) -> None:
-    tree = await client.get(f"/api/v1/instruments/{instrument_id}/goals", params=days, headers=account.headers)
-    expected = [{k: v for k, v in node.items() if k != "children"} for node in walk(tree.json())]
-    assert expected
-    assert await _flat(client, account, instrument_id, **days) == expected
 
 
 async def test_the_flat_list_follows_every_way_a_goal_is_written(
