@@ -114,6 +114,9 @@ def column_key(header: str) -> str:
     return _ALIASES.get(key, key)
 
 
+_LEVEL_KEYS = {level: column_key(header) for level, header in LEVEL_COLUMNS.items()}
+
+
 @dataclass(frozen=True)
 class MetaFields:
     deadline: date | None = None
@@ -258,7 +261,7 @@ def _find_header(
     rows: Iterator[tuple[int, list[str]]], structure: Structure, parsed: ParsedMatrix
 ) -> tuple[dict[str, int], dict[int, int]] | None:
     """Column positions by key and year columns by year, from the first row naming a META column."""
-    level_keys = [column_key(LEVEL_COLUMNS[level]) for level in LAYOUT_LEVELS[structure]]
+    level_keys = [_LEVEL_KEYS[level] for level in LAYOUT_LEVELS[structure]]
     required = [*level_keys, *REQUIRED[structure]]
     for line, cells in rows:
         keys = [column_key(cell) for cell in cells]
@@ -382,7 +385,7 @@ def _path(cells: _Cells, structure: Structure) -> tuple[tuple[Level, str], ...] 
     levels = LAYOUT_LEVELS[structure]
     path = []
     for level in levels:
-        key = column_key(LEVEL_COLUMNS[level])
+        key = _LEVEL_KEYS[level]
         text = cells.text(key)
         if text is not None:
             path.append((level, _text(text)))  # identical text, spacing aside, is one node

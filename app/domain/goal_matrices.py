@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -27,11 +27,12 @@ from app.domain.goal_files import (
     parse_matrix,
 )
 from app.domain.goal_rules import GoalStatus, Level, Polarity, Precision, Structure
-from app.domain.goals import apply_fields, new_goal
+from app.domain.goals import apply_fields, new_goal_row, stored_fields
 from app.domain.instruments import InstrumentService
 from app.domain.territory_files import LineProblem
 from app.domain.territory_import import ImportRejected
 from app.repositories import Repositories
+from app.repositories.bulk import new_row
 from app.repositories.tables import Goal, Instrument, StatusUpdate, utc_now
 
 # The fields each column sets: MetaFields and UpdateFields name them as Goal and StatusUpdate do.
@@ -87,7 +88,7 @@ def _in_file(values: dict[str, Any], parsed: ParsedMatrix) -> dict[str, Any]:
 def _meta_values(meta: MetaFields, parsed: ParsedMatrix, stored: dict[str, float]) -> dict[str, Any]:
     """The Goal fields this row sets, as stored."""
     precision = Precision.MONTH if meta.month_precision else Precision.DAY
-    chosen = _in_file(asdict(meta) | {"deadline_precision": precision}, parsed)
+    chosen = _in_file(vars(meta) | {"deadline_precision": precision}, parsed)
     if parsed.years:
         targets = {year: value for year, value in stored.items() if int(year) not in parsed.years}
         chosen["yearly_targets"] = targets | {str(year): value for year, value in meta.yearly_targets.items()}
@@ -102,13 +103,20 @@ def _position(key: str) -> int:
     return int(key.rsplit(".", 1)[-1])
 
 
+@dataclass(frozen=True, slots=True)
+class _Node:
+    id: uuid.UUID
+    sort_key: str
+
+
 @dataclass
 class _Plan:
-    """What an import will write; nothing is written until the whole file is known good."""
+    """What an import will write; nothing is written until the whole file is known good. New
+    nodes and entries are rows (`bulk.new_row`), not ORM objects: a matrix may hold 50,000."""
 
-    created: list[Goal] = field(default_factory=list)
+    created: dict[uuid.UUID, dict[str, Any]] = field(default_factory=dict)
     changed: list[tuple[Goal, dict[str, Any]]] = field(default_factory=list)
-    updates: list[StatusUpdate] = field(default_factory=list)
+    updates: list[dict[str, Any]] = field(default_factory=list)
     problems: list[LineProblem] = field(default_factory=list)
 
 
@@ -141,24 +149,25 @@ class GoalMatrixService:
         if plan.problems:
             raise ImportRejected(plan.problems)
         if not dry_run:
-            await self.goals.copy_new(plan.created, plan.updates)
+            update_ids = await self.goals.copy_new(list(plan.created.values()), plan.updates)
             for goal, values in plan.changed:
                 apply_fields(goal, values)
                 await self.goals.save(goal)
-            await self._audit(instrument, content, report, plan)
+            await self._audit(instrument, content, report, plan, update_ids)
         return report
 
-    async def _audit(self, instrument: Instrument, content: bytes, report: MatrixReport, plan: _Plan) -> None:
+    async def _audit(
+        self, instrument: Instrument, content: bytes, report: MatrixReport, plan: _Plan, update_ids: list[int]
+    ) -> None:
         """One event for the nodes and entries the file created (changed metas have their own)."""
-        ids = [update.id for update in plan.updates]
         after = {
             "instrument_id": str(instrument.id),
             "reported_on": report.reported_on.isoformat(),
             "rows_read": report.rows_read,
             "goals_created": len(plan.created),
             "status_updates_created": len(plan.updates),
-            "first_status_update_id": ids[0] if ids else None,
-            "last_status_update_id": ids[-1] if ids else None,
+            "first_status_update_id": update_ids[0] if update_ids else None,
+            "last_status_update_id": update_ids[-1] if update_ids else None,
             "sha256": hashlib.sha256(content).hexdigest(),
         }
         await self.audit.record("import", "goal", after, uf=instrument.uf)
@@ -166,44 +175,51 @@ class GoalMatrixService:
     async def _plan(
         self, instrument: Instrument, parsed: ParsedMatrix, day: date, principal: Principal, report: MatrixReport
     ) -> _Plan:
-        tree = await self.goals.tree(instrument.id)
+        tree = {goal.id: goal for goal in await self.goals.tree(instrument.id)}
         # Matched as parse_matrix reads cells: spacing aside.
-        nodes = {(goal.parent_id, goal.level, " ".join(goal.description.split())): goal for goal in tree}
+        nodes = {
+            (goal.parent_id, goal.level, " ".join(goal.description.split())): _Node(goal.id, goal.sort_key)
+            for goal in tree.values()
+        }
         last_position: dict[uuid.UUID | None, int] = {}
-        for goal in tree:
+        for goal in tree.values():
             last_position[goal.parent_id] = max(last_position.get(goal.parent_id, 0), _position(goal.sort_key))
         current = await self.goals.current_updates(instrument.id, day)
         plan = _Plan()
-        new_ids: set[uuid.UUID] = set()
         seen: dict[uuid.UUID, int] = {}
         for row in parsed.rows:
-            meta = self._place(instrument, row, nodes, last_position, plan, new_ids)
+            meta = self._place(instrument, row, nodes, last_position, plan)
             if meta.id in seen:
                 plan.problems.append(LineProblem(FILE, row.line, f"the same meta is on line {seen[meta.id]}", "META"))
                 continue
             seen[meta.id] = row.line
-            values = _meta_values(row.meta, parsed, meta.yearly_targets)
-            if meta.id in new_ids:
-                apply_fields(meta, values)
-            elif changed := {name: v for name, v in values.items() if getattr(meta, name) != v}:
-                plan.changed.append((meta, changed))
-                report.metas_updated += 1
+            if (created := plan.created.get(meta.id)) is not None:
+                created.update(stored_fields(_meta_values(row.meta, parsed, {}), created.__getitem__))
             else:
-                report.metas_unchanged += 1
+                stored = tree[meta.id]
+                values = _meta_values(row.meta, parsed, stored.yearly_targets)
+                if changed := {name: v for name, v in values.items() if getattr(stored, name) != v}:
+                    plan.changed.append((stored, changed))
+                    report.metas_updated += 1
+                else:
+                    report.metas_unchanged += 1
             if row.update is None:
                 continue
-            update = _in_file(asdict(row.update), parsed)
+            update = _in_file(vars(row.update), parsed)
             if _repeats(current.get(meta.id), update):
                 report.status_updates_unchanged += 1
                 continue
             plan.updates.append(
-                StatusUpdate(
-                    goal_id=meta.id,
-                    instrument_id=instrument.id,
-                    uf=instrument.uf,
-                    reported_on=day,
-                    author_id=principal.user_id,
-                    **update,
+                new_row(
+                    StatusUpdate,
+                    {
+                        "goal_id": meta.id,
+                        "instrument_id": instrument.id,
+                        "uf": instrument.uf,
+                        "reported_on": day,
+                        "author_id": principal.user_id,
+                    }
+                    | update,
                 )
             )
         report.goals_created = len(plan.created)
@@ -214,23 +230,24 @@ class GoalMatrixService:
     def _place(
         instrument: Instrument,
         row: MatrixRow,
-        nodes: dict[tuple[uuid.UUID | None, str, str], Goal],
+        nodes: dict[tuple[uuid.UUID | None, str, str], _Node],
         last_position: dict[uuid.UUID | None, int],
         plan: _Plan,
-        new_ids: set[uuid.UUID],
-    ) -> Goal:
+    ) -> _Node:
         """The row's meta, found or created along its path (the layout orders the levels)."""
-        parent: Goal | None = None
+        parent: _Node | None = None
         for level, text in row.path:
             parent_id = parent.id if parent else None
             node = nodes.get((parent_id, level, text))
             if node is None:
                 position = last_position.get(parent_id, 0) + 1
                 last_position[parent_id] = position
-                node = new_goal(instrument, parent, level, position, {"description": text})
+                created = new_goal_row(
+                    instrument, parent_id, parent.sort_key if parent else None, level, position, {"description": text}
+                )
+                node = _Node(created["id"], created["sort_key"])
                 nodes[(parent_id, level, text)] = node
-                plan.created.append(node)
-                new_ids.add(node.id)
+                plan.created[node.id] = created
             parent = node
         assert parent is not None  # every row has its META
         return parent

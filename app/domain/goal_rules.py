@@ -13,6 +13,7 @@ import math
 import re
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 
 from app.core.text import search_key
 
@@ -109,6 +110,7 @@ _STATUS_WORDS |= {
 }
 
 
+@lru_cache(maxsize=256)  # a matrix says the same few labels on each of its rows
 def status_from_label(label: str) -> GoalStatus | None:
     """The status a label means ("Em Andamento", "parada", "Concluído"…), or None."""
     return _STATUS_WORDS.get(search_key(label).replace("_", " "))

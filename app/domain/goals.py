@@ -4,9 +4,10 @@ declares, each node with its current status as of a date."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from functools import partial
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
@@ -33,6 +34,7 @@ from app.domain.goal_rules import (
 from app.domain.instruments import InstrumentService, Text
 from app.domain.users import check_version
 from app.repositories import Repositories
+from app.repositories.bulk import new_row
 from app.repositories.goals import GoalFilter, GoalJson, Overdue, sibling_key
 from app.repositories.tables import Goal, Instrument, StatusUpdate, utc_now
 
@@ -147,28 +149,56 @@ def next_position(last_key: str | None) -> int:
     return int(last_key.rsplit(".", 1)[-1]) + 1 if last_key else 1
 
 
+def stored_fields(values: dict[str, Any], current: Callable[[str], Any]) -> dict[str, Any]:
+    """`values` as a goal stores them, with the derived fields kept in step (month-end deadline,
+    search key); `current` reads the goal's field where `values` has none."""
+    fields = dict(values)
+    if "yearly_targets" in fields:
+        fields["yearly_targets"] = {str(year): target for year, target in (fields["yearly_targets"] or {}).items()}
+
+    def after(name: str) -> Any:
+        return fields[name] if name in fields else current(name)
+
+    deadline = after("deadline")
+    if deadline is not None and after("deadline_precision") == Precision.MONTH:
+        fields["deadline"] = end_of_month(deadline.year, deadline.month)
+    responsible = after("responsible")
+    fields["responsible_key"] = search_key(responsible) if responsible else None
+    return fields
+
+
 def apply_fields(goal: Goal, values: dict[str, Any]) -> None:
-    """Set these fields, keeping the derived ones (month-end deadline, search key) in step."""
-    for name, value in values.items():
-        if name == "yearly_targets":
-            value = {str(year): target for year, target in (value or {}).items()}
+    for name, value in stored_fields(values, partial(getattr, goal)).items():
         setattr(goal, name, value)
-    if goal.deadline is not None and goal.deadline_precision == Precision.MONTH:
-        goal.deadline = end_of_month(goal.deadline.year, goal.deadline.month)
-    goal.responsible_key = search_key(goal.responsible) if goal.responsible else None
+
+
+def new_goal_row(
+    instrument: Instrument,
+    parent_id: uuid.UUID | None,
+    parent_key: str | None,
+    level: Level,
+    position: int,
+    values: dict[str, Any],
+) -> dict[str, Any]:
+    """A new node's row, as imports write it in bulk; `new_goal` makes the same node an object."""
+    row = new_row(
+        Goal,
+        {
+            "instrument_id": instrument.id,
+            "parent_id": parent_id,
+            "uf": instrument.uf,
+            "sort_key": sibling_key(parent_key, position),
+            "level": level,
+            "description": values["description"],
+        },
+    )
+    row.update(stored_fields(values, row.__getitem__))
+    return row
 
 
 def new_goal(instrument: Instrument, parent: Goal | None, level: Level, position: int, values: dict[str, Any]) -> Goal:
-    goal = Goal(
-        instrument_id=instrument.id,
-        parent_id=parent.id if parent else None,
-        uf=instrument.uf,
-        sort_key=sibling_key(parent.sort_key if parent else None, position),
-        level=level,
-        description=values["description"],
-    )
-    apply_fields(goal, values)
-    return goal
+    parent_id, parent_key = (parent.id, parent.sort_key) if parent else (None, None)
+    return Goal(**new_goal_row(instrument, parent_id, parent_key, level, position, values))
 
 
 GOAL_JSON = GoalJson(

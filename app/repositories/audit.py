@@ -114,12 +114,15 @@ async def assign_identities(session: AsyncSession, rows: Sequence[InstrumentEven
     pending = [row for row in rows if row.id is None]
     if not pending:
         return
-    sequence = sa.func.pg_get_serial_sequence(type(pending[0]).__tablename__, "id")
-    ids = await session.scalars(
-        sa.select(sa.func.nextval(sequence)).select_from(sa.func.generate_series(1, len(pending)))
-    )
-    for row, drawn in zip(pending, ids, strict=True):
+    for row, drawn in zip(pending, await draw_identities(session, type(pending[0]), len(pending)), strict=True):
         row.id = drawn
+
+
+async def draw_identities(session: AsyncSession, model: type[SQLModel], count: int) -> list[int]:
+    """`count` ids from the sequence that numbers `model`'s table, in order."""
+    sequence = sa.func.pg_get_serial_sequence(model.__tablename__, "id")
+    ids = await session.scalars(sa.select(sa.func.nextval(sequence)).select_from(sa.func.generate_series(1, count)))
+    return list(ids)
 
 
 class AuditRepository:

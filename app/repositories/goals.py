@@ -20,7 +20,7 @@ from sqlmodel import col
 
 from app.core.pagination import CursorValue, JsonPage, Page, PageRequest
 from app.core.principal import Principal
-from app.repositories.audit import assign_identities
+from app.repositories.audit import assign_identities, draw_identities
 from app.repositories.bulk import copy_rows
 from app.repositories.errors import flush_unique
 from app.repositories.paging import cursor_values, keyset_page, keyset_pages, page_of
@@ -374,13 +374,16 @@ class GoalRepository:
         self.session.add_all(goals)
         await flush_unique(self.session)
 
-    async def copy_new(self, goals: Sequence[Goal], updates: Sequence[StatusUpdate]) -> None:
-        """New nodes and entries in bulk (an import), with COPY: parents may follow their
-        children, since COPY checks references at its end. They get no audit event each; the
-        import records one."""
-        await copy_rows(self.session, goals)
-        await assign_identities(self.session, updates)
-        await copy_rows(self.session, updates)
+    async def copy_new(self, goals: Sequence[dict[str, Any]], updates: Sequence[dict[str, Any]]) -> list[int]:
+        """New nodes and entries in bulk (an import), as rows (`bulk.new_row`), with COPY:
+        parents may follow their children, since COPY checks references at its end. They get
+        no audit event each; the import records one. The entries' ids, in order."""
+        await copy_rows(self.session, Goal, goals)
+        ids = await draw_identities(self.session, StatusUpdate, len(updates)) if updates else []
+        await copy_rows(
+            self.session, StatusUpdate, [row | {"id": drawn} for row, drawn in zip(updates, ids, strict=True)]
+        )
+        return ids
 
     async def save(self, goal: Goal) -> None:
         goal.version += 1
