@@ -379,6 +379,7 @@ class Goal(SQLModel, table=True):
         sa.CheckConstraint("deadline_precision IN ('day', 'month')", name="deadline_precision_known"),
         sa.CheckConstraint(f"scope IS NULL OR scope IN {GOAL_SCOPES!r}", name="scope_known"),
         sa.UniqueConstraint("instrument_id", "sort_key"),
+        sa.UniqueConstraint("id", "instrument_id"),  # what an entry references: its goal in its instrument
         sa.Index("goal_parent_id_idx", "parent_id"),
     )
 
@@ -453,11 +454,12 @@ class StatusUpdate(SQLModel, table=True):
         sa.Index("status_update_goal_id_reported_on_id_idx", "goal_id", "reported_on", "id"),
         sa.Index("status_update_instrument_id_id_idx", "instrument_id", "id"),
         sa.Index("status_update_supersedes_id_key", "supersedes_id", unique=True),
+        sa.ForeignKeyConstraint(["goal_id", "instrument_id"], ["goal.id", "goal.instrument_id"]),
     )
 
     id: int | None = Field(default=None, sa_column=sa.Column(sa.BigInteger, sa.Identity(), primary_key=True))
-    goal_id: uuid.UUID = Field(sa_column=sa.Column(sa.Uuid, sa.ForeignKey("goal.id"), nullable=False))
-    instrument_id: uuid.UUID = Field(sa_column=sa.Column(sa.Uuid, sa.ForeignKey("instrument.id"), nullable=False))
+    goal_id: uuid.UUID = Field(sa_column=sa.Column(sa.Uuid, nullable=False))
+    instrument_id: uuid.UUID = Field(sa_column=sa.Column(sa.Uuid, nullable=False))  # the goal's (see above)
     uf: str | None = Field(default=None, sa_column=sa.Column(sa.CHAR(2), nullable=True))
     round_id: uuid.UUID | None = Field(default=None, foreign_key="monitoring_round.id")
     reported_on: date
