@@ -9,6 +9,7 @@ from datetime import date, timedelta
 from typing import Any
 
 import httpx
+import pytest
 import sqlalchemy as sa
 from openpyxl import load_workbook
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -104,6 +105,22 @@ async def test_group_by_uf_counts_the_state_too_and_kind_narrows(client: httpx.A
         "groups"
     ]
     assert rags["total"] == 63
+
+
+@pytest.mark.parametrize("group_by", ["uf", "region", "municipality"])
+async def test_the_whole_country_counts_each_uf_as_the_uf_alone_does(
+    client: httpx.AsyncClient, accounts: dict[str, Account], database: ConnectionBoundDatabase, group_by: str
+) -> None:
+    """Over all UFs or over one, the statement differs (each is planned for its own case):
+    Amazonas' groups read the same in both."""
+    await _setup(client, accounts, database)
+    query = QUERY | {"group_by": group_by}
+    alone = (await client.get(PANEL, params=query)).json()["groups"]
+    national = (await client.get(PANEL, params={k: v for k, v in query.items() if k != "uf"})).json()["groups"]
+    keys = {group["key"] for group in alone}
+    assert alone == [group for group in national if group["key"] in keys]
+    # Every UF and municipality is in the reference territory; only Amazonas has regions here.
+    assert len(national) == {"uf": 27, "region": len(alone), "municipality": 5570}[group_by]
 
 
 async def test_series_year_by_year(client: httpx.AsyncClient) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
 from typing import Literal
 
 import sqlalchemy as sa
@@ -61,7 +62,31 @@ def situation_sql(due: str, reached: str, as_of: str) -> str:
 _DUE = "CASE WHEN f.owner_code IS NOT NULL THEN f.deadline ELSE coalesce(d.due, s.due) END"
 
 _KIND = "CASE e.owner_type WHEN 'state' THEN s.state_kind ELSE s.municipality_kind END"
-_COUNTS = sa.text(f"""
+# The municipality's group key, and the join it needs.
+_GROUPS: dict[GroupKey, tuple[str, str]] = {
+    "uf": ("m.uf::text", ""),
+    "region": (
+        "rm.region_code::text",
+        "LEFT JOIN region_membership rm ON rm.municipality_code = m.code AND rm.valid_to IS NULL",
+    ),
+    "municipality": ("m.code::text", ""),
+}
+
+
+@cache
+def _counts(group_by: GroupKey, in_uf: bool) -> sa.TextClause:
+    """The counting statement for one grouping, over one UF or all. A text per case, not one
+    with `:uf IS NULL OR …` in it: the driver prepares statements, and PostgreSQL's generic plan
+    for such a test guesses a few dozen municipalities where there are 5,570, then walks
+    instrument_year by index once per ente and slot, three times slower than the plan it makes
+    knowing the values."""
+    key, join = _GROUPS[group_by]
+    uf = " AND {}.uf = :uf" if in_uf else ""
+    states = f"""SELECT 'state' AS owner_type, st.uf::text AS owner_code, st.uf::text AS key FROM state st
+  WHERE true{uf.format("st")}
+  UNION ALL
+  """  # noqa: S608 (constants only)
+    return sa.text(f"""
 WITH slot AS (
   SELECT * FROM unnest(CAST(:municipality_kinds AS text[]), CAST(:state_kinds AS text[]),
     CAST(:quadrimesters AS int[]), CAST(:dues AS date[])) WITH ORDINALITY
@@ -70,17 +95,12 @@ own_due AS (
   SELECT * FROM unnest(CAST(:own_types AS text[]), CAST(:own_codes AS text[]), CAST(:own_slots AS int[]),
     CAST(:own_dues AS date[])) AS d(owner_type, owner_code, n, due)),
 ente AS (
-  SELECT 'state' AS owner_type, st.uf::text AS owner_code, st.uf::text AS key FROM state st
-  WHERE :group_by = 'uf' AND (CAST(:uf AS text) IS NULL OR st.uf = :uf)
-  UNION ALL
-  SELECT 'municipality', m.code::text,
-    CASE CAST(:group_by AS text) WHEN 'uf' THEN m.uf::text WHEN 'region' THEN rm.region_code::text ELSE m.code::text END
-  FROM municipality m
-  LEFT JOIN region_membership rm ON rm.municipality_code = m.code AND rm.valid_to IS NULL
-  WHERE CAST(:uf AS text) IS NULL OR m.uf = :uf),
+  {states if group_by == "uf" else ""}SELECT 'municipality' AS owner_type, m.code::text AS owner_code, {key} AS key
+  FROM municipality m {join}
+  WHERE true{uf.format("m")}),
 found AS (
   SELECT owner_type, owner_code, kind, quadrimester, status, deadline, milestone_on FROM instrument_year
-  WHERE year = :year AND (CAST(:uf AS text) IS NULL OR uf = :uf))
+  WHERE year = :year{uf.format("instrument_year")})
 SELECT e.key, {_KIND} AS kind, coalesce(f.status, 'nao_iniciado') AS status,
   {situation_sql(_DUE, "f.milestone_on", "CAST(:as_of AS date)")} AS situation, count(*)::int AS count
 FROM ente e CROSS JOIN slot s
@@ -112,7 +132,7 @@ class PanelRepository:
         Municipalities in no health region are left out of a per-region count; states count
         only per UF."""
         rows = await self.session.execute(
-            _COUNTS,
+            _counts(group_by, uf is not None),
             {
                 "municipality_kinds": [s.municipality_kind for s in slots],
                 "state_kinds": [s.state_kind for s in slots],
@@ -122,8 +142,7 @@ class PanelRepository:
                 "own_codes": [d.owner_code for d in own_dues],
                 "own_slots": [d.slot for d in own_dues],
                 "own_dues": [d.due for d in own_dues],
-                "group_by": group_by,
-                "uf": uf,
+                **({"uf": uf} if uf is not None else {}),
                 "year": year,
                 "as_of": as_of,
             },
