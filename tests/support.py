@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -33,6 +33,9 @@ class ConnectionBoundDatabase(Database):
     def __init__(self, connection: AsyncConnection) -> None:
         self.connection = connection
         self.engine = self.read_engine = connection.engine
+
+    def turn(self, *, read_only: bool = False) -> AbstractAsyncContextManager[Any]:
+        return nullcontext()  # one connection, the test's
 
     def session(self, *, read_only: bool = False) -> AsyncSession:
         session = AsyncSession(bind=self.connection, expire_on_commit=False, join_transaction_mode="create_savepoint")

@@ -3,6 +3,7 @@ refuse writes, writes in one transaction; and the locks that order concurrent pr
 
 from __future__ import annotations
 
+import asyncio
 import enum
 from collections.abc import AsyncIterator
 
@@ -107,3 +108,27 @@ async def test_a_prepared_list_is_converted_value_by_value(own_database: Databas
     prepared = Prepared.of(sa.select(sa.literal("BLUE", sa.String).in_(listed), bound("word", sa.String)))
     async with own_database.session(read_only=True) as session:
         assert list(await prepared.rows(session, word="meta")) == [(True, "meta")]
+
+
+async def test_requests_get_a_connection_in_the_order_they_asked(database_url: str) -> None:
+    """On a pool of one, each request takes its turn as the app's requests do, while new ones
+    keep arriving as connections are handed back: none is served before one that asked first."""
+    database = Database(database_url, pool_size=1)
+    asked: list[int] = []
+    served: list[int] = []
+
+    async def request(n: int) -> None:
+        asked.append(n)
+        async with database.turn(read_only=True), database.session(read_only=True) as session:
+            await session.execute(sa.text("SELECT 1"))
+            served.append(n)
+
+    try:
+        arriving = []
+        for n in range(300):
+            arriving.append(asyncio.create_task(request(n)))
+            await asyncio.sleep(0)
+        await asyncio.gather(*arriving)
+    finally:
+        await database.dispose()
+    assert served == asked

@@ -28,7 +28,8 @@ async def _unit_of_work(request: Request) -> AsyncIterator[Repositories]:
     failed commit is the client's 500, never a 200 for lost work) and rolled back on any error.
     A request that only reads gets Database's read connections, statement by statement."""
     database: Database = request.app.state.database
-    async with database.session(read_only=await _only_reads(request)) as session:
+    read_only = await _only_reads(request)
+    async with database.turn(read_only=read_only), database.session(read_only=read_only) as session:
         try:
             yield Repositories(session)
         except DomainError as exc:
