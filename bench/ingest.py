@@ -85,13 +85,19 @@ def _goal_rows(instrument_id: uuid.UUID, rows: int) -> tuple[list[tuple[Any, ...
 
 GOAL_COLUMNS = ["id", "instrument_id", "parent_id", "sort_key", "level", "description", "version", "created_at",
     "updated_at"]  # fmt: skip
-UPDATE_COLUMNS = ["goal_id", "instrument_id", "reported_on", "status", "percent_complete", "recorded_at"]
+# As the endpoint writes them: its uf and author too (the author's reference is checked per row).
+UPDATE_COLUMNS = ["goal_id", "instrument_id", "uf", "reported_on", "status", "percent_complete", "author_id",
+    "recorded_at"]  # fmt: skip
 
 
 async def _copy(
     connection: asyncpg.Connection, instrument_id: uuid.UUID, matrix_rows: int, update_rows: int
 ) -> tuple[float, float]:
-    """Raw COPY of a matrix's goals and status updates, then of status updates alone; rolled back."""
+    """Raw COPY of a matrix's goals and status updates, then of status updates alone, with the
+    uf and author the endpoint gave its own; rolled back."""
+    uf, author = await connection.fetchrow(
+        "SELECT uf, author_id FROM status_update WHERE instrument_id = $1 LIMIT 1", instrument_id
+    )
     scratch = uuid.uuid4()
     goals, metas = _goal_rows(scratch, matrix_rows)
     now = datetime.now(UTC)
@@ -111,7 +117,8 @@ async def _copy(
             if not with_goals:  # the status updates' metas, outside the timing
                 await connection.copy_records_to_table("goal", records=goals, columns=GOAL_COLUMNS)
             rows = matrix_rows if with_goals else update_rows
-            updates = [(meta, scratch, day, "concluida", percent, now) for meta, day, percent in _entries(metas, rows)]
+            drawn = _entries(metas, rows)
+            updates = [(meta, scratch, uf, day, "concluida", percent, author, now) for meta, day, percent in drawn]
             started = time.perf_counter()
             if with_goals:
                 await connection.copy_records_to_table("goal", records=goals, columns=GOAL_COLUMNS)
