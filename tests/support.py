@@ -71,7 +71,7 @@ async def statements_run(connection: AsyncConnection) -> AsyncIterator[list[str]
     statements: list[str] = []
 
     def through_sqlalchemy(*args: object) -> None:
-        if not str(args[2]).startswith(("SAVEPOINT", "RELEASE SAVEPOINT")):
+        if not str(args[2]).startswith(("SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK TO SAVEPOINT")):
             statements.append(str(args[2]))
 
     def on_the_driver(query: LoggedQuery) -> None:

@@ -41,7 +41,8 @@ async def _unit_of_work(request: Request) -> AsyncIterator[Repositories]:
             if refused is not None:
                 raise refused from exc
             raise
-        await session.commit()
+        if not read_only:  # a read's connection commits each statement: nothing is left to commit
+            await session.commit()
 
 
 # Routes that may be posted to only to read, each with how to tell from the request (GraphQL:
