@@ -1,7 +1,7 @@
 """Status updates in bulk: the file goes into a temporary staging table through COPY, so
-PostgreSQL parses it; one statement lists every bad cell; then the good file's new entries, in
-PostgreSQL's own types, go into a second temporary table and from it into status_update with
-binary COPY. No row becomes a Python object, which is what lets 100k entries land in not much
+PostgreSQL parses it, and each cell is read into its type once, in a second; one statement lists
+every bad cell; then the good file's new entries go into a third temporary table and from it
+into status_update with binary COPY. No row becomes a Python object, which is what lets 100k entries land in not much
 more than COPY itself takes."""
 
 from __future__ import annotations
@@ -87,23 +87,54 @@ def _is_finite(cell: str) -> str:
     return f"(pg_input_is_valid({number}, 'float8') AND {number}::float8 NOT IN ('NaN', 'Infinity', '-Infinity'))"
 
 
-_GOAL = """LEFT JOIN goal g ON g.instrument_id = :instrument
-    AND g.id = CASE WHEN pg_input_is_valid(btrim(s.goal_id), 'uuid') THEN btrim(s.goal_id)::uuid END"""
+def _as_date(cell: str) -> str:
+    return f"CASE WHEN {_is_date(cell)} THEN btrim({cell})::date END"
+
+
+def _as_number(cell: str) -> str:
+    return f"CASE WHEN {_is_finite(cell)} THEN {_number(cell)}::float8 END"
+
+
+# Each cell once, as written (trimmed; NULL when empty) and, for a typed column, as its type
+# where it reads as one (else NULL), in a temporary table the checks and the writing both read:
+# converting the file once instead of in each took a third off their time.
+TYPED = "status_typed"
+_AS_TYPE = {
+    "goal_id": "CASE WHEN pg_input_is_valid(btrim(s.goal_id), 'uuid') THEN btrim(s.goal_id)::uuid END",
+    "status": _status_code("s.status"),
+    "reported_on": _as_date("s.reported_on"),
+    "percent_complete": _as_number("s.percent_complete"),
+    "achieved_value": _as_number("s.achieved_value"),
+    "expected_delivery": _as_date("s.expected_delivery"),
+}
+
+
+def _written(column: str) -> str:
+    """The typed table's column holding what the file wrote in `column`."""
+    return f"t.{column}_written" if column in _AS_TYPE else f"t.{column}"
+
+
+_KEEP_TYPED = sa.text(
+    f"""CREATE TEMP TABLE {TYPED} ON COMMIT DROP AS SELECT s.n,
+    {", ".join(f"{_text(f's.{c}')} AS {c}_written, {_AS_TYPE[c]} AS {c}" for c in _AS_TYPE)},
+    {", ".join(f"{_text(f's.{c}')} AS {c}" for c in TEXTS)}
+    FROM {STAGED} s"""  # noqa: S608 (no caller text)
+)
 
 _CHECKS = [
-    ("goal_id", "s.goal_id IS NULL OR btrim(s.goal_id) = ''", "the goal id is missing"),
-    ("goal_id", "NOT pg_input_is_valid(btrim(s.goal_id), 'uuid')", "not a goal id"),
+    ("goal_id", "t.goal_id_written IS NULL", "the goal id is missing"),
+    ("goal_id", "t.goal_id IS NULL", "not a goal id"),
     ("goal_id", "g.id IS NULL", "no such goal in this instrument"),
     ("goal_id", "NOT (g.level = ANY(:monitored))", "a goal of this level is not reported on: its metas and ações are"),
-    ("status", "s.status IS NULL OR btrim(s.status) = ''", "the status is missing"),
-    ("status", f"NOT ({_status_code('s.status')} = ANY(:statuses))", "not a status"),
-    ("reported_on", f"NOT {_is_date('s.reported_on')}", "not a day (YYYY-MM-DD)"),
-    ("reported_on", f"{_text('s.reported_on')}::date > :today", "in the future"),
-    ("percent_complete", f"NOT {_is_finite('s.percent_complete')}", "not a number"),
-    ("percent_complete", f"{_number('s.percent_complete')}::float8 NOT BETWEEN 0 AND 100", "not between 0 and 100"),
-    ("achieved_value", f"NOT {_is_finite('s.achieved_value')}", "not a number"),
-    ("expected_delivery", f"NOT {_is_date('s.expected_delivery')}", "not a day (YYYY-MM-DD)"),
-    *((text, f"length(btrim(s.{text})) > :max_text", "longer than the longest text allowed") for text in TEXTS),
+    ("status", "t.status_written IS NULL", "the status is missing"),
+    ("status", "NOT (t.status = ANY(:statuses))", "not a status"),
+    ("reported_on", "t.reported_on IS NULL", "not a day (YYYY-MM-DD)"),
+    ("reported_on", "t.reported_on > :today", "in the future"),
+    ("percent_complete", "t.percent_complete IS NULL", "not a number"),
+    ("percent_complete", "t.percent_complete NOT BETWEEN 0 AND 100", "not between 0 and 100"),
+    ("achieved_value", "t.achieved_value IS NULL", "not a number"),
+    ("expected_delivery", "t.expected_delivery IS NULL", "not a day (YYYY-MM-DD)"),
+    *((text, f"length(t.{text}) > :max_text", "longer than the longest text allowed") for text in TEXTS),
 ]
 # A check reads its cell only when the checks before it on that cell passed, and an empty
 # optional cell is no value at all, so each runs on what it can read.
@@ -117,22 +148,18 @@ def _problems_sql() -> str:
     cases = []
     for column in _CHECKED:
         whens = " ".join(f"WHEN {test} THEN '{reason}'" for name, test, reason in _CHECKS if name == column)
-        present = "" if column in _REQUIRED else f"WHEN {_text(f's.{column}')} IS NULL THEN NULL "
+        present = "" if column in _REQUIRED else f"WHEN {_written(column)} IS NULL THEN NULL "
         cases.append(f"CASE {present}{whens} END AS {column}")
-    return f"""SELECT * FROM (SELECT s.n + 1 AS line, {", ".join(cases)} FROM {STAGED} s {_GOAL}) checked
+    return f"""SELECT * FROM (SELECT t.n + 1 AS line, {", ".join(cases)} FROM {TYPED} t
+        LEFT JOIN goal g ON g.instrument_id = :instrument AND g.id = t.goal_id) checked
         WHERE num_nonnulls({", ".join(_CHECKED)}) > 0 ORDER BY line LIMIT :most"""  # noqa: S608 (no caller text)
 
 
 _PROBLEMS = sa.text(_problems_sql())
 
-_VALUES = f"""SELECT btrim(s.goal_id)::uuid AS goal_id,
-        coalesce({_text("s.reported_on")}::date, :day) AS reported_on,
-        {_status_code("s.status")} AS status,
-        {_number("s.percent_complete")}::float8 AS percent_complete,
-        {_number("s.achieved_value")}::float8 AS achieved_value,
-        {", ".join(f"{_text(f's.{t}')} AS {t}" for t in TEXTS)},
-        {_text("s.expected_delivery")}::date AS expected_delivery, s.n
-    FROM {STAGED} s"""  # noqa: S608
+_VALUES = f"""SELECT t.goal_id, coalesce(t.reported_on, :day) AS reported_on, t.status, t.percent_complete,
+        t.achieved_value, {", ".join(f"t.{c}" for c in TEXTS)}, t.expected_delivery, t.n
+    FROM {TYPED} t"""  # noqa: S608
 
 _SAME = " AND ".join(
     f"e.{name} IS NOT DISTINCT FROM v.{name}"
@@ -175,8 +202,8 @@ class StatusImportRepository:
         self.session = session
 
     async def stage(self, columns: list[str], rows: bytes, delimiter: str) -> int:
-        """The file's rows (header left out) in the staging table, numbered in file order;
-        the number staged. The table lives until this transaction ends."""
+        """The file's rows (header left out) in the staging table, numbered in file order, and
+        read into the typed one; the number staged. The tables live until this transaction ends."""
         await self.session.execute(sa.text(f"DROP TABLE IF EXISTS pg_temp.{STAGED}"))
         definition = ", ".join(f"{column} text" for column in COLUMNS)
         await self.session.execute(
@@ -192,6 +219,8 @@ class StatusImportRepository:
             await connection.execute("ROLLBACK TO SAVEPOINT status_import_copy")
             raise _broken(exc) from exc
         await connection.execute("RELEASE SAVEPOINT status_import_copy")
+        await self.session.execute(sa.text(f"DROP TABLE IF EXISTS pg_temp.{TYPED}"))
+        await self.session.execute(_KEEP_TYPED)
         staged = await self.session.scalar(sa.text(f"SELECT count(*) FROM {STAGED}"))  # noqa: S608
         return int(staged or 0)
 
