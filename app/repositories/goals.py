@@ -107,22 +107,27 @@ def _grouped(goals: Iterable[Goal], by: str) -> dict[uuid.UUID, list[Goal]]:
     return found
 
 
-def filtered(where: GoalFilter, as_of: date | ColumnElement[date]) -> sa.Select[Any]:
-    statement = sa.select(Goal)
+def criteria(where: GoalFilter, as_of: date | ColumnElement[date]) -> list[ColumnElement[bool]]:
+    """`where` as conditions on the goal table."""
+    found: list[ColumnElement[bool]] = []
     if where.level is not None:
-        statement = statement.where(col(Goal.level) == where.level)
+        found.append(col(Goal.level) == where.level)
     if where.responsible_key is not None:
-        statement = statement.where(col(Goal.responsible_key).contains(where.responsible_key, autoescape=True))
+        found.append(col(Goal.responsible_key).contains(where.responsible_key, autoescape=True))
     if where.status is not None:
-        statement = statement.where(_current_status_of_goal(as_of) == where.status)
+        found.append(_current_status_of_goal(as_of) == where.status)
     if (rule := where.overdue) is not None:
         overdue = sa.and_(
             col(Goal.level).in_(sorted(rule.levels)),
             col(Goal.deadline) < as_of,
             sa.func.coalesce(_current_status_of_goal(as_of), "").not_in(sorted(rule.closed)),
         )
-        statement = statement.where(overdue if rule.wanted else sa.not_(overdue))
-    return statement
+        found.append(overdue if rule.wanted else sa.not_(overdue))
+    return found
+
+
+def filtered(where: GoalFilter, as_of: date | ColumnElement[date]) -> sa.Select[Any]:
+    return sa.select(Goal).where(*criteria(where, as_of))
 
 
 def json_object(**fields: Any) -> sa.Function[Any]:
@@ -143,7 +148,7 @@ def iso_utc(moment: Any, zone: str = "Z") -> ColumnElement[str]:
     return sa.func.replace(text, ".000000", "") + zone
 
 
-_G = Goal.__table__.alias("g")  # type: ignore[attr-defined]
+_G = Goal.__table__  # type: ignore[attr-defined]
 _AS_OF = bound("goal_as_of", sa.Date)
 
 # The goal's own fields of its body, as a JSON object that a trigger writes with every insert
@@ -273,18 +278,16 @@ def _goal_json(shown: GoalJson) -> tuple[ColumnElement[bytes], sa.FromClause]:
 def _page_json_statement(principal: Principal, where: GoalFilter, shown: GoalJson, *, resumed: bool) -> Prepared:
     """GoalRepository.page_json's statement for one caller and filter; the instrument, the day,
     the page size and the cursor are bound. Each goal's JSON comes as UTF-8 bytes, which go
-    into the body untouched: the driver decodes no text."""
-    listed = (
-        _visible(filtered(where, _AS_OF), principal)
-        .with_only_columns(col(Goal.id))
-        .where(col(Goal.instrument_id) == bound("page_instrument", sa.Uuid))
+    into the body untouched: the driver decodes no text. The goals are read once, in the scan
+    that filters, orders and cuts them to the page: reading them again by id, as a subquery of
+    the page's ids would, took a sixth more of PostgreSQL's time a page at national scale."""
+    body, rows_with_status = _goal_json(shown)
+    statement = _visible(sa.select(_G.c.sort_key, body).select_from(rows_with_status), principal).where(
+        *criteria(where, _AS_OF), _G.c.instrument_id == bound("page_instrument", sa.Uuid)
     )
     if resumed:
-        listed = listed.where(col(Goal.sort_key) > bound("page_after", sa.String))
-    listed = listed.order_by(*_ORDER).limit(bound("page_limit", sa.Integer))
-    body, rows_with_status = _goal_json(shown)
-    statement = sa.select(_G.c.sort_key, body).select_from(rows_with_status).where(_G.c.id.in_(listed))
-    return Prepared.of(statement.order_by(_G.c.sort_key))
+        statement = statement.where(_G.c.sort_key > bound("page_after", sa.String))
+    return Prepared.of(statement.order_by(_G.c.sort_key).limit(bound("page_limit", sa.Integer)))
 
 
 class GoalRepository:
