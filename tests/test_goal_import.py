@@ -9,12 +9,14 @@ import hashlib
 import io
 from collections import Counter
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
+import sqlalchemy as sa
 from openpyxl import load_workbook
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.core.settings import Settings
 from app.main import create_app
@@ -436,6 +438,26 @@ async def test_importing_the_same_file_again_changes_nothing(
         (0, 0),
     ]
     assert events[0]["after"]["sha256"] == events[1]["after"]["sha256"] == hashlib.sha256(content).hexdigest()
+
+
+async def test_the_goals_of_one_import_are_keyed_by_when_it_ran(
+    client: httpx.AsyncClient, accounts: dict[str, Account], connection: AsyncConnection
+) -> None:
+    """Version 7 keys, read so by PostgreSQL itself: what one import creates sits together in
+    the indexes (app.repositories.tables.new_id)."""
+    ses = accounts["ses"]
+    instrument = await new_instrument(client, ses)
+    started = datetime.now(UTC) - timedelta(milliseconds=1)
+    assert (await upload(client, ses, instrument, matriz_csv(ROWS))).status_code == 200
+    finished = datetime.now(UTC) + timedelta(milliseconds=1)
+    keys = await connection.execute(
+        sa.text("SELECT uuid_extract_version(id), uuid_extract_timestamp(id) FROM goal WHERE instrument_id = :id"),
+        {"id": instrument["id"]},
+    )
+    found = keys.all()
+    assert len(found) > len(ROWS)
+    assert {version for version, _ in found} == {7}
+    assert all(started <= moment <= finished for _, moment in found)
 
 
 async def test_a_later_file_adds_only_what_changed(client: httpx.AsyncClient, accounts: dict[str, Account]) -> None:

@@ -1,5 +1,5 @@
 """Property-based tests of the pure domain rules: codes, bindings, login throttling, cursors,
-search keys and the municipality-per-line territory file. No database."""
+search keys, the municipality-per-line territory file, and the rows' keys. No database."""
 
 from __future__ import annotations
 
@@ -27,6 +27,7 @@ from app.domain.auth import LoginThrottle
 from app.domain.codes import check_digit, check_digit_error, parse_municipality_code, parse_region_code
 from app.domain.reference import official_list
 from app.domain.territory_files import parse_municipality_regions
+from app.repositories.tables import uuid7
 
 BOUNDED = settings(max_examples=200, deadline=None)
 BOUNDED_FILES = settings(max_examples=100, deadline=None)  # each example builds and parses a file
@@ -276,6 +277,28 @@ def test_login_throttle_really_locks() -> None:
 
 
 # --- app/core/pagination.py --------------------------------------------------------------------
+
+MILLIS = st.integers(0, 2**48 - 1)
+RANDOM_BITS = st.integers(0, 2**74 - 1)
+
+
+@BOUNDED
+@given(MILLIS, RANDOM_BITS)
+def test_a_uuid7_holds_its_milliseconds_and_all_its_random_bits(millis: int, random_bits: int) -> None:
+    key = uuid7(millis, random_bits)
+    assert (key.version, key.variant) == (7, uuid.RFC_4122)
+    assert key.int >> 80 == millis
+    assert (key.int >> 64 & 0xFFF) << 62 | key.int & (2**62 - 1) == random_bits
+
+
+@BOUNDED
+@given(MILLIS, MILLIS, RANDOM_BITS, RANDOM_BITS)
+def test_a_later_uuid7_sorts_after_an_earlier_one(first: int, second: int, bits: int, other_bits: int) -> None:
+    if first != second:
+        earlier, later = sorted((first, second))
+        assert uuid7(earlier, bits) < uuid7(later, other_bits)
+        assert str(uuid7(earlier, bits)) < str(uuid7(later, other_bits))  # as PostgreSQL orders them too
+
 
 cursor_values = st.lists(st.one_of(st.none(), st.integers(), st.text()), max_size=6).map(tuple)
 json_values = st.recursive(
