@@ -44,7 +44,7 @@ from bench.scenarios import PANEL_YEAR, POSTGRAPHILE_FUNCTION, SCENARIOS, Scenar
 
 ROOT = Path(__file__).resolve().parent.parent
 POSTGRAPHILE_DIR = ROOT / "bench" / "postgraphile"
-DATASET_VERSION = 1  # bump when the generator changes, so a kept dataset is built again
+DATASET_VERSION = 2  # bump when the generator changes, so a kept dataset is built again
 SEED = 20261123
 ADMIN_EMAIL = "bench@instrumenta.local"
 PORTS = {"product": 8101, "floor": 8102, "postgraphile": 8103}

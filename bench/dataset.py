@@ -35,6 +35,7 @@ from app.domain.instrument_rules import (
     period_of,
 )
 from app.domain.reference import official_list
+from app.repositories.tables import uuid7
 
 YEARS = range(2018, 2026)
 REGION_SIZE = 12
@@ -66,10 +67,6 @@ class Loaded:
     status_updates: int = 0
 
 
-def _uuid(rng: random.Random) -> uuid.UUID:
-    return uuid.UUID(int=rng.getrandbits(128), version=4)
-
-
 def _stamp(day: date) -> datetime:
     return datetime.combine(day, time(12), tzinfo=UTC)
 
@@ -88,7 +85,14 @@ class Generator:
         )
         self.state_codes = {s.uf: s.code for s in reference.states}
         self.next_update_id = 1
+        # Keys are time-ordered as the product draws them (tables.new_id), on a clock that ticks
+        # a millisecond per key: a tree's nodes are neighbours, as when one import created them.
+        self.clock_ms = int(datetime(2018, 1, 1, tzinfo=UTC).timestamp() * 1000)
         self.loaded = Loaded()
+
+    def _new_id(self) -> uuid.UUID:
+        self.clock_ms += 1
+        return uuid7(self.clock_ms, self.rng.getrandbits(74))
 
     def regions(self) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
         """Health regions of about REGION_SIZE consecutive municipalities of each UF, and the
@@ -132,7 +136,7 @@ class Generator:
                 due = deadline(kind, period)
                 status, history = self._progress(kind, year, due)
                 row = (
-                    _uuid(rng),
+                    self._new_id(),
                     kind.value,
                     owner_type,
                     owner_code,
@@ -226,7 +230,7 @@ class Generator:
         now: datetime,
     ) -> tuple[Any, ...]:
         text = f"{level.capitalize()} {number}: fortalecer a rede de atenção à saúde na região"
-        return (_uuid(self.rng), instrument_id, parent_id, uf, key, level, number, text, None, None, None, None, None,
+        return (self._new_id(), instrument_id, parent_id, uf, key, level, number, text, None, None, None, None, None,
                 None, "{}", None, "day", None, None, 1, now, now)  # fmt: skip
 
     def _meta(
@@ -248,7 +252,7 @@ class Generator:
         responsible = rng.choice(["Atenção Básica", "Vigilância em Saúde", "Assistência Farmacêutica", "Gestão"])
         monthly = rng.random() < 0.3
         due = date(end, 12, 1) if monthly else date(end, 12, 31)
-        return (_uuid(rng), instrument_id, parent_id, uf, key, "meta", number,
+        return (self._new_id(), instrument_id, parent_id, uf, key, "meta", number,
                 f"Meta {number}: ampliar a cobertura de {responsible.lower()}",
                 "Cobertura populacional", "%", "higher", round(target * 0.6, 1), start - 1, target, yearly,
                 due, "month" if monthly else "day", responsible, responsible.casefold(), 1, now, now)  # fmt: skip

@@ -15,6 +15,7 @@ import asyncpg
 import httpx
 
 from app.domain.goal_files import MAX_ROWS
+from app.repositories.tables import new_id
 
 HEADER = "DIRETRIZ;OBJETIVO;META;INDICADOR;UNIDADE;LINHA DE BASE;ANO DA LINHA DE BASE;META DO PLANO;STATUS"
 BRANCHES = 10  # diretrizes, and objetivos under each
@@ -62,6 +63,8 @@ async def _timed_import(
 
 
 def _goal_rows(instrument_id: uuid.UUID, rows: int) -> tuple[list[tuple[Any, ...]], list[uuid.UUID]]:
+    """A matrix's goals, keyed as the product keys its own (so raw COPY's index entries and
+    reference checks fall as the endpoint's do)."""
     now = datetime.now(UTC)
     goals: list[tuple[Any, ...]] = []
     parents: dict[tuple[int, ...], uuid.UUID] = {}
@@ -73,10 +76,10 @@ def _goal_rows(instrument_id: uuid.UUID, rows: int) -> tuple[list[tuple[Any, ...
             parent = parents.get(path)
             path = (*path, position)
             if path not in parents:
-                parents[path] = uuid.uuid4()
+                parents[path] = new_id()
                 key = ".".join(f"{p:05d}" for p in path)
                 goals.append((parents[path], instrument_id, parent, key, level, f"{level} {path}", 1, now, now))
-        meta = uuid.uuid4()
+        meta = new_id()
         key = ".".join(f"{p:05d}" for p in (*path, n + 1))
         goals.append((meta, instrument_id, parents[path], key, "meta", f"Meta {n + 1}", 1, now, now))
         metas.append(meta)
@@ -98,7 +101,7 @@ async def _copy(
     uf, author = await connection.fetchrow(
         "SELECT uf, author_id FROM status_update WHERE instrument_id = $1 LIMIT 1", instrument_id
     )
-    scratch = uuid.uuid4()
+    scratch = new_id()
     goals, metas = _goal_rows(scratch, matrix_rows)
     now = datetime.now(UTC)
     timings: list[float] = []
