@@ -148,6 +148,8 @@ def iso_utc(moment: Any, zone: str = "Z") -> ColumnElement[str]:
     return sa.func.replace(text, ".000000", "") + zone
 
 
+# The goal table itself, not an alias: the page's filters (`criteria`, on Goal) must apply to
+# the scan that writes the JSON; against an alias they would bring in a second, unjoined goal.
 _G = Goal.__table__  # type: ignore[attr-defined]
 _AS_OF = bound("goal_as_of", sa.Date)
 
