@@ -9,7 +9,7 @@ import uuid
 from dataclasses import replace
 from datetime import date
 
-from app.core.errors import InvalidInput
+from app.core.errors import InvalidInput, NotFound
 from app.core.principal import Principal
 from app.core.shapes import Related, Shape
 from app.domain.codes import parse_municipality_code, parse_region_code
@@ -87,6 +87,16 @@ class DocumentService:
         caller may not see it."""
         day = as_of or _today()
         return await self.documents.instrument(principal, instrument_id, bind(shape, day), day, SHOWN)
+
+    async def visible_instrument(
+        self, principal: Principal, instrument_id: uuid.UUID, shape: Shape, as_of: date | None = None
+    ) -> str:
+        """`instrument`, which the caller must be able to see (else NotFound, as
+        InstrumentService.visible)."""
+        found = await self.instrument(principal, instrument_id, shape, as_of)
+        if found is None:
+            raise NotFound(f"no instrument {instrument_id}")
+        return found
 
 
 def _today() -> date:

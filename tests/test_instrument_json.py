@@ -1,0 +1,107 @@
+"""One instrument by id is written by PostgreSQL (app.repositories.documents, in InstrumentOut's
+shape) while the list and the writes are written by Pydantic (InstrumentOut). Both must give each
+instrument the same body: these tests hold the two writers together across owners, kinds,
+periods, deadlines (past, future, none), milestones, situations and awkward text."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import httpx
+import sqlalchemy as sa
+from sqlmodel import col
+
+from app.api.routes.instruments import InstrumentOut
+from app.repositories.tables import Instrument
+from tests.support import Account, ConnectionBoundDatabase
+
+DAYS = [None, "2019-01-01", "2024-03-30", "2024-04-01", "2024-06-01", "2031-12-31"]
+AWKWARD = {
+    "title": 'Plano "Saúde em Rede" — 2022–2025\nrevisão',
+    "notes": "Aprovado com ressalvas: \\ barra, \t tabulação, emoji 🩺, ç/ã/õ",
+    "document_url": "https://transparencia.example.gov.br/plano?id=1&ver=2",
+}
+
+
+async def _created(client: httpx.AsyncClient, account: Account, body: dict[str, Any]) -> str:
+    response = await client.post("/api/v1/instruments", json=body, headers=account.headers)
+    assert response.status_code == 201, response.text
+    return str(response.json()["id"])
+
+
+async def _instruments(
+    client: httpx.AsyncClient, accounts: dict[str, Account], database: ConnectionBoundDatabase
+) -> list[str]:
+    admin = accounts["admin"]
+    organization = await client.post(
+        "/api/v1/organizations",
+        json={"acronym": "COSEMS/AM", "name": "COSEMS Amazonas", "uf": "AM"},
+        headers=admin.headers,
+    )
+    manaus = {"owner_type": "municipality", "owner": "1302603"}
+    bodies: list[dict[str, Any]] = [
+        {"kind": "PMS", "year": 2022, **manaus, **AWKWARD},
+        {"kind": "PAS", "year": 2024, **manaus},
+        {"kind": "RAG", "year": 2023, **manaus},
+        {"kind": "RDQA", "year": 2024, "quadrimester": 1, **manaus},
+        {"kind": "RDQA", "year": 2023, "quadrimester": 2, **manaus},
+        {"kind": "PES", "owner_type": "state", "owner": "AM", "year": 2024},
+        {"kind": "PRI", "owner_type": "region", "owner": "13001", "year": 2024, "end_year": 2027},
+        {"kind": "PLANO_ACAO", "owner_type": "organization", "owner": organization.json()["id"], "year": 2024},
+    ]
+    ids = [await _created(client, admin, body) for body in bodies]
+    started = await client.post(
+        f"/api/v1/instruments/{ids[0]}/transitions", json={"to": "em_elaboracao"}, headers=admin.headers
+    )
+    assert started.status_code == 200, started.text
+    async with database.session() as session:  # the RDQAs' councils received them: one on time, one late
+        for instrument_id in ids[3:5]:
+            await session.execute(
+                sa.update(Instrument).where(col(Instrument.id) == instrument_id).values(milestone_on=date(2024, 4, 2))
+            )
+        await session.commit()
+    return ids
+
+
+async def test_an_instrument_by_id_is_its_list_item(
+    client: httpx.AsyncClient, accounts: dict[str, Account], database: ConnectionBoundDatabase
+) -> None:
+    ids = await _instruments(client, accounts, database)
+    admin = accounts["admin"]
+    situations = set()
+    for day in DAYS:
+        day_param = {"as_of": day} if day else {}
+        listed = await client.get("/api/v1/instruments", params={"limit": 100} | day_param, headers=admin.headers)
+        assert listed.status_code == 200, listed.text
+        items = {item["id"]: item for item in listed.json()["items"]}
+        situations |= {item["situation"] for item in items.values()}
+        assert set(ids) <= set(items)
+        for instrument_id in ids:
+            one = await client.get(f"/api/v1/instruments/{instrument_id}", params=day_param, headers=admin.headers)
+            assert one.status_code == 200, one.text
+            assert one.headers["content-type"] == "application/json"
+            assert one.json() == items[instrument_id], (instrument_id, day)
+            assert list(one.json()) == list(InstrumentOut.model_fields)
+            assert one.headers["etag"] == f'"{items[instrument_id]["version"]}"'
+    assert situations == {"pendente", "atrasado", "cumprido_no_prazo", "cumprido_com_atraso"}
+
+
+async def test_an_unseen_or_unknown_instrument_is_a_problem(
+    client: httpx.AsyncClient, accounts: dict[str, Account]
+) -> None:
+    draft = await _created(
+        client, accounts["admin"], {"kind": "PMS", "owner_type": "municipality", "owner": "1302603", "year": 2026}
+    )
+    for headers in ({}, accounts["ses_sp"].headers):
+        hidden = await client.get(f"/api/v1/instruments/{draft}", headers=headers)
+        assert hidden.status_code == 404, hidden.text
+        assert hidden.headers["content-type"] == "application/problem+json"
+        assert hidden.json()["code"] == "not_found"
+    unknown = await client.get(
+        "/api/v1/instruments/00000000-0000-7000-8000-000000000000", headers=accounts["admin"].headers
+    )
+    assert (unknown.status_code, unknown.json()["detail"]) == (
+        404,
+        "no instrument 00000000-0000-7000-8000-000000000000",
+    )
