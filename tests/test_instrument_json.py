@@ -1,7 +1,8 @@
-"""One instrument by id is written by PostgreSQL (app.repositories.documents, in InstrumentOut's
-shape) while the list and the writes are written by Pydantic (InstrumentOut). Both must give each
-instrument the same body: these tests hold the two writers together across owners, kinds,
-periods, deadlines (past, future, none), milestones, situations and awkward text."""
+"""The instrument list and one instrument by id are written by PostgreSQL (app.repositories.documents,
+in InstrumentOut's shape) while the writes answer with InstrumentOut, written by Pydantic. Both must
+give each instrument the same body: these tests hold the two writers together across owners, kinds,
+periods, deadlines (past, future, none), milestones, situations and awkward text, and the list's
+pages and filters to the ORM's page (InstrumentService.page)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,11 @@ import httpx
 import sqlalchemy as sa
 from sqlmodel import col
 
-from app.api.routes.instruments import InstrumentOut
+from app.api.routes.instruments import InstrumentOut, instrument_out
+from app.core.pagination import PageRequest
+from app.domain.auth import principal_of
+from app.domain.instruments import InstrumentQuery, InstrumentService
+from app.repositories import Repositories
 from app.repositories.tables import Instrument
 from tests.support import Account, ConnectionBoundDatabase
 
@@ -64,27 +69,74 @@ async def _instruments(
     return ids
 
 
-async def test_an_instrument_by_id_is_its_list_item(
+async def _pydantic(database: ConnectionBoundDatabase, account: Account, query: InstrumentQuery) -> list[Any]:
+    """InstrumentService.page's page of 100, each instrument as InstrumentOut writes it."""
+    async with database.session() as session:
+        repositories = Repositories(session)
+        binding = await repositories.users.binding(account.user.id)
+        assert binding is not None
+        principal = principal_of(binding, (await repositories.users.region_codes([binding.id]))[binding.id])
+        found = await InstrumentService(repositories).page(principal, PageRequest(limit=100), query)
+    return [instrument_out(item).model_dump(mode="json") for item in found.items]
+
+
+async def _listed(client: httpx.AsyncClient, account: Account, limit: int, **params: Any) -> list[Any]:
+    """Every item of the REST list, page after page."""
+    items: list[Any] = []
+    cursor = None
+    while True:
+        query = {"limit": limit} | params | ({"cursor": cursor} if cursor else {})
+        response = await client.get("/api/v1/instruments", params=query, headers=account.headers)
+        assert response.status_code == 200, response.text
+        assert response.headers["content-type"] == "application/json"
+        items += response.json()["items"]
+        if not (cursor := response.json()["next_cursor"]):
+            return items
+
+
+async def test_the_list_and_each_instrument_are_as_pydantic_writes_them(
     client: httpx.AsyncClient, accounts: dict[str, Account], database: ConnectionBoundDatabase
 ) -> None:
     ids = await _instruments(client, accounts, database)
     admin = accounts["admin"]
     situations = set()
     for day in DAYS:
+        as_of = date.fromisoformat(day) if day else None
+        expected = await _pydantic(database, admin, InstrumentQuery(as_of=as_of))
+        assert {item["id"] for item in expected} == set(ids)
         day_param = {"as_of": day} if day else {}
-        listed = await client.get("/api/v1/instruments", params={"limit": 100} | day_param, headers=admin.headers)
-        assert listed.status_code == 200, listed.text
-        items = {item["id"]: item for item in listed.json()["items"]}
-        situations |= {item["situation"] for item in items.values()}
-        assert set(ids) <= set(items)
-        for instrument_id in ids:
-            one = await client.get(f"/api/v1/instruments/{instrument_id}", params=day_param, headers=admin.headers)
+        assert await _listed(client, admin, 3, **day_param) == expected, day
+        for item in expected:
+            one = await client.get(f"/api/v1/instruments/{item['id']}", params=day_param, headers=admin.headers)
             assert one.status_code == 200, one.text
             assert one.headers["content-type"] == "application/json"
-            assert one.json() == items[instrument_id], (instrument_id, day)
-            assert list(one.json()) == list(InstrumentOut.model_fields)
-            assert one.headers["etag"] == f'"{items[instrument_id]["version"]}"'
+            assert (one.json(), list(one.json())) == (item, list(InstrumentOut.model_fields)), day
+            assert one.headers["etag"] == f'"{item["version"]}"'
+        situations |= {item["situation"] for item in expected}
     assert situations == {"pendente", "atrasado", "cumprido_no_prazo", "cumprido_com_atraso"}
+
+
+async def test_the_lists_filters_are_the_pages(
+    client: httpx.AsyncClient, accounts: dict[str, Account], database: ConnectionBoundDatabase
+) -> None:
+    await _instruments(client, accounts, database)
+    queries = [
+        {"uf": "am", "year": 2024},
+        {"kind": "RDQA", "municipality": "130260"},
+        {"owner_type": "region", "region": "13001"},
+        {"region": "13001", "year": 2023},
+        {"situation": "cumprido_com_atraso", "as_of": "2024-06-01"},
+        {"situation": "atrasado"},
+        {"status": "em_elaboracao"},
+    ]
+    for account in (accounts["admin"], accounts["gestor"], accounts["apoiador"], accounts["ses_sp"]):
+        for params in queries:
+            typed = {key: date.fromisoformat(value) if key == "as_of" else value for key, value in params.items()}
+            expected = await _pydantic(database, account, InstrumentQuery(**typed))
+            assert expected or account is not accounts["admin"], params  # each query finds some
+            assert await _listed(client, account, 2, **params) == expected, params
+    anonymous = await client.get("/api/v1/instruments")
+    assert anonymous.json() == {"items": [], "next_cursor": None}  # every instrument is still a draft
 
 
 async def test_an_unseen_or_unknown_instrument_is_a_problem(

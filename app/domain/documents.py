@@ -10,11 +10,13 @@ from dataclasses import replace
 from datetime import date
 
 from app.core.errors import InvalidInput, NotFound
+from app.core.pagination import JsonPage, PageRequest
 from app.core.principal import Principal
 from app.core.shapes import Related, Shape
 from app.domain.codes import parse_municipality_code, parse_region_code
 from app.domain.goals import GOAL_JSON, goal_filter
 from app.domain.instrument_rules import STATUS_LABELS
+from app.domain.instruments import InstrumentQuery, InstrumentService
 from app.domain.territory import absent_municipality
 from app.repositories import Repositories
 from app.repositories.documents import Shown
@@ -65,6 +67,7 @@ def _number(value: object) -> int | None:
 
 class DocumentService:
     def __init__(self, repositories: Repositories) -> None:
+        self.repositories = repositories
         self.documents = repositories.documents
 
     async def region(self, principal: Principal, code: str, shape: Shape) -> str | None:
@@ -97,6 +100,14 @@ class DocumentService:
         if found is None:
             raise NotFound(f"no instrument {instrument_id}")
         return found
+
+    async def instrument_page(
+        self, principal: Principal, page: PageRequest, query: InstrumentQuery, shape: Shape
+    ) -> JsonPage:
+        """InstrumentService.page, each instrument as JSON in `shape`."""
+        where = await InstrumentService(self.repositories).filter_of(query)
+        day = query.as_of or _today()
+        return await self.documents.instrument_page(principal, where, page, bind(shape, day), day, SHOWN)
 
 
 def _today() -> date:

@@ -102,6 +102,22 @@ COUNCIL_OUTCOMES = frozenset(
 
 
 @dataclass(frozen=True)
+class InstrumentQuery:
+    """What a client filters the instrument list by, as it wrote it (codes not yet checked)."""
+
+    kind: Kind | None = None
+    owner_type: OwnerType | None = None
+    owner: str | None = None
+    uf: str | None = None
+    region: str | None = None
+    municipality: str | None = None
+    year: int | None = None  # the instruments covering that year
+    status: Status | None = None
+    situation: Situation | None = None
+    as_of: date | None = None  # the day situations are as of; today if None
+
+
+@dataclass(frozen=True)
 class InstrumentView:
     instrument: Instrument
     situation: Situation
@@ -151,35 +167,25 @@ class InstrumentService:
         self.repositories = repositories
         self.instruments = repositories.instruments
 
-    async def page(
-        self,
-        principal: Principal,
-        page: PageRequest,
-        *,
-        kind: Kind | None = None,
-        owner_type: OwnerType | None = None,
-        owner: str | None = None,
-        uf: str | None = None,
-        region: str | None = None,
-        municipality: str | None = None,
-        year: int | None = None,
-        status: Status | None = None,
-        situation: Situation | None = None,
-        as_of: date | None = None,
-    ) -> Page[InstrumentView]:
-        where = InstrumentFilter(
-            kind=kind,
-            owner_type=owner_type,
-            owner_code=owner,
-            uf=normalize_uf(uf),
-            region_code=parse_region_code(region) if region is not None else None,
+    async def filter_of(self, query: InstrumentQuery) -> InstrumentFilter:
+        """The list's filter for a client's query: its codes checked and written as stored."""
+        municipality = query.municipality
+        return InstrumentFilter(
+            kind=query.kind,
+            owner_type=query.owner_type,
+            owner_code=query.owner,
+            uf=normalize_uf(query.uf),
+            region_code=parse_region_code(query.region) if query.region is not None else None,
             municipality_code=await self._municipality_code(municipality) if municipality is not None else None,
-            year=year,
-            status=status,
-            situation=situation,
-            as_of=as_of,
+            year=query.year,
+            status=query.status,
+            situation=query.situation,
+            as_of=query.as_of,
         )
-        return (await self.instruments.page(principal, where, page)).map(lambda i: view(i, as_of))
+
+    async def page(self, principal: Principal, page: PageRequest, query: InstrumentQuery) -> Page[InstrumentView]:
+        where = await self.filter_of(query)
+        return (await self.instruments.page(principal, where, page)).map(lambda i: view(i, query.as_of))
 
     async def pages_by_municipality(
         self,

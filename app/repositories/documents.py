@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import col
 
-from app.core.pagination import PageRequest
+from app.core.pagination import JsonPage, PageRequest
 from app.core.principal import Principal
 from app.core.shapes import Constant, Related, Shape, Unsupported, Value
 from app.repositories.goals import (
@@ -38,7 +38,7 @@ from app.repositories.goals import (
 from app.repositories.goals import filtered as filtered_goals
 from app.repositories.instruments import InstrumentFilter, days_late_of, situation_of
 from app.repositories.instruments import filtered as filtered_instruments
-from app.repositories.paging import after_key, cursor_of
+from app.repositories.paging import after_key, cursor_of, cursor_values, page_of
 from app.repositories.prepared import STATEMENTS_KEPT, Prepared, bound
 from app.repositories.scoping import visible_instruments
 from app.repositories.tables import Goal, HealthRegion, Instrument, Municipality, RegionMembership
@@ -182,6 +182,17 @@ class DocumentRepository:
         found: str | None = await statement.value(self.session, instrument_id=instrument_id)
         return found
 
+    async def instrument_page(
+        self, principal: Principal, where: InstrumentFilter, page: PageRequest, shape: Shape, day: date, shown: Shown
+    ) -> JsonPage:
+        """InstrumentRepository.page's page, each instrument in `shape` as of `day`, in UTF-8."""
+        after = cursor_values(_INSTRUMENT_ORDER, page)
+        statement = _instrument_page_statement(principal, where, shape, day, shown, resumed=after is not None)
+        bounds = {"page_limit": page.limit + 1} | ({"page_after": after[0]} if after else {})
+        rows = await statement.rows(self.session, **bounds)
+        found = page_of(rows, page, lambda row: (str(row[0]),))
+        return JsonPage(b",".join(row[1] for row in found.items), found.next_cursor)
+
 
 # Clients send the same few documents: building a statement this size costs more than running
 # it, so each is built and compiled once per caller and shape (its days and pages included),
@@ -209,6 +220,23 @@ def _instrument_statement(principal: Principal, shape: Shape, day: date, shown: 
     instrument = sa.select(Instrument).where(col(Instrument.id) == wanted, visible_instruments(principal)).subquery("i")
     body = _Writer(principal, shown).instrument(instrument, shape, day)
     return Prepared.of(sa.select(body.cast(sa.Text)).select_from(instrument))
+
+
+_INSTRUMENT_ORDER = [col(Instrument.id)]
+
+
+@lru_cache(maxsize=STATEMENTS_KEPT)
+def _instrument_page_statement(
+    principal: Principal, where: InstrumentFilter, shape: Shape, day: date, shown: Shown, *, resumed: bool
+) -> Prepared:
+    """The list's page (as InstrumentRepository.page reads it) and each instrument's JSON, in
+    UTF-8: the driver decodes no text. The cursor and the page size are bound."""
+    statement = filtered_instruments(principal, where)
+    if resumed:
+        statement = statement.where(col(Instrument.id) > bound("page_after", sa.Uuid))
+    rows = statement.order_by(*_INSTRUMENT_ORDER).limit(bound("page_limit", sa.Integer)).subquery("i")
+    body = sa.func.convert_to(_Writer(principal, shown).instrument(rows, shape, day).cast(sa.Text), "UTF8")
+    return Prepared.of(sa.select(rows.c.id, body).order_by(rows.c.id))
 
 
 class _Writer:

@@ -79,7 +79,13 @@ from app.domain.compliance import ComplianceService
 from app.domain.council import CouncilService, DeliberationCreate, HearingCreate
 from app.domain.documents import DocumentService
 from app.domain.goals import GoalCreate, GoalPatch, GoalService
-from app.domain.instruments import InstrumentCreate, InstrumentPatch, InstrumentService, TransitionRequest
+from app.domain.instruments import (
+    InstrumentCreate,
+    InstrumentPatch,
+    InstrumentQuery,
+    InstrumentService,
+    TransitionRequest,
+)
 from app.domain.monitoring import MonitoringService, RoundCreate, StatusUpdateCreate
 from app.domain.organizations import OrganizationCreate, OrganizationService
 from app.domain.panels import GroupBy, PanelService
@@ -289,16 +295,18 @@ class Query:
             lambda r: InstrumentService(r).page(
                 context.principal,
                 page,
-                kind=code_of(kind),
-                owner_type=code_of(owner_type),
-                owner=owner,
-                uf=uf,
-                region=region,
-                municipality=municipality,
-                year=year,
-                status=code_of(status),
-                situation=code_of(situation),
-                as_of=as_of,
+                InstrumentQuery(
+                    kind=code_of(kind),
+                    owner_type=code_of(owner_type),
+                    owner=owner,
+                    uf=uf,
+                    region=region,
+                    municipality=municipality,
+                    year=year,
+                    status=code_of(status),
+                    situation=code_of(situation),
+                    as_of=as_of,
+                ),
             )
         )
         return connection(found, lambda item: Instrument.of(item, as_of))
