@@ -199,6 +199,7 @@ class Instrument(SQLModel, table=True):
             unique=True,
         ),
         sa.Index("instrument_uf_year_idx", "uf", "year"),
+        sa.Index("instrument_uf_id_idx", "uf", "id"),  # a UF's list, in its order
         sa.Index("instrument_municipality_code_year_idx", "municipality_code", "year"),
         sa.Index("instrument_region_code_idx", "region_code"),
     )
