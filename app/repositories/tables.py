@@ -471,7 +471,12 @@ class StatusUpdate(SQLModel, table=True):
         sa.CheckConstraint("percent_complete IS NULL OR percent_complete BETWEEN 0 AND 100", name="percent_range"),
         sa.Index("status_update_goal_id_reported_on_id_idx", "goal_id", "reported_on", "id"),
         sa.Index("status_update_instrument_id_id_idx", "instrument_id", "id"),
-        sa.Index("status_update_supersedes_id_key", "supersedes_id", unique=True),
+        sa.Index(
+            "status_update_supersedes_id_key",
+            "supersedes_id",
+            unique=True,
+            postgresql_where=sa.text("supersedes_id IS NOT NULL"),
+        ),
         sa.ForeignKeyConstraint(["goal_id", "instrument_id"], ["goal.id", "goal.instrument_id"]),
     )
 
