@@ -95,7 +95,18 @@ async def list_instruments(
     as_of: Annotated[date | None, Query(description="Situation as of this day; today by default.")] = None,
 ) -> Response:
     """Instruments the caller may see (anonymous callers: those past drafting)."""
-    query = InstrumentQuery(kind, owner_type, owner, uf, region, municipality, year, status_, situation, as_of)
+    query = InstrumentQuery(
+        kind=kind,
+        owner_type=owner_type,
+        owner=owner,
+        uf=uf,
+        region=region,
+        municipality=municipality,
+        year=year,
+        status=status_,
+        situation=situation,
+        as_of=as_of,
+    )
     return json_page(await DocumentService(repositories).instrument_page(principal, page, query, INSTRUMENT_SHAPE))
 
 
