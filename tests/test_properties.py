@@ -11,22 +11,25 @@ import json
 import string
 import unicodedata
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
+from sqlalchemy.dialects import postgresql
 
 from app.core.errors import InvalidInput
 from app.core.pagination import decode_cursor, encode_cursor
-from app.core.principal import Role
+from app.core.principal import Principal, Role
 from app.core.text import search_key
 from app.domain.access import Binding, binding_error
 from app.domain.auth import LoginThrottle
 from app.domain.codes import check_digit, check_digit_error, parse_municipality_code, parse_region_code
 from app.domain.reference import official_list
 from app.domain.territory_files import parse_municipality_regions
+from app.repositories.scoping import instrument_scope, visible_instruments
 from app.repositories.tables import uuid7
 
 BOUNDED = settings(max_examples=200, deadline=None)
@@ -298,6 +301,30 @@ def test_a_later_uuid7_sorts_after_an_earlier_one(first: int, second: int, bits:
     earlier, later = sorted((first, second))
     assert uuid7(earlier, bits) < uuid7(later, other_bits)
     assert str(uuid7(earlier, bits)) < str(uuid7(later, other_bits))  # as PostgreSQL orders them too
+
+
+# --- app/repositories/scoping.py instrument_scope ---------------------------------------------------
+
+principals = st.builds(
+    Principal,
+    user_id=st.none() | st.uuids(),
+    role=st.none() | st.sampled_from(Role),
+    uf=st.none() | st.sampled_from(["AM", "SP"]),
+    municipality_code=st.none() | st.sampled_from(["1302603", "3550308"]),
+    region_codes=st.frozensets(st.sampled_from(["13001", "13002", "35001"]), max_size=2),
+    organization_id=st.none() | st.uuids(),
+)
+
+
+def _sql(clause: Any) -> str:
+    return str(clause.compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True}))
+
+
+@given(principals)
+def test_instrument_scope_keeps_all_that_decides_which_instruments_a_caller_sees(principal: Principal) -> None:
+    """Statements are kept per scope: a caller must never be given another's by what the scope dropped."""
+    assert _sql(visible_instruments(instrument_scope(principal))) == _sql(visible_instruments(principal))
+    assert instrument_scope(principal) == instrument_scope(replace(principal, user_id=uuid.uuid4()))
 
 
 # --- app/core/pagination.py --------------------------------------------------------------------

@@ -40,7 +40,7 @@ from app.repositories.instruments import InstrumentFilter, days_late_of, situati
 from app.repositories.instruments import filtered as filtered_instruments
 from app.repositories.paging import after_key, cursor_of, cursor_values, page_of
 from app.repositories.prepared import STATEMENTS_KEPT, Prepared, bound
-from app.repositories.scoping import visible_instruments
+from app.repositories.scoping import instrument_scope, visible_instruments
 from app.repositories.tables import Goal, HealthRegion, Instrument, Municipality, RegionMembership
 
 # PostgreSQL's functions take at most 100 arguments: json_build_object, 50 keys.
@@ -165,12 +165,14 @@ class DocumentRepository:
 
     async def region(self, principal: Principal, code: str, shape: Shape, shown: Shown) -> str | None:
         """The region (public, like all territory) in `shape`; None if there is none."""
-        found: str | None = await _region_statement(principal, shape, shown).value(self.session, region_code=code)
+        found: str | None = await _region_statement(instrument_scope(principal), shape, shown).value(
+            self.session, region_code=code
+        )
         return found
 
     async def municipality(self, principal: Principal, code: str, shape: Shape, shown: Shown) -> str | None:
         """The municipality (public) by its IBGE code, or its DATASUS one (6 digits), in `shape`."""
-        statement = _municipality_statement(principal, shape, shown, by_code6=len(code) == 6)
+        statement = _municipality_statement(instrument_scope(principal), shape, shown, by_code6=len(code) == 6)
         found: str | None = await statement.value(self.session, municipality_code=code)
         return found
 
@@ -178,7 +180,7 @@ class DocumentRepository:
         self, principal: Principal, instrument_id: uuid.UUID, shape: Shape, day: date, shown: Shown
     ) -> str | None:
         """The instrument in `shape` as of `day`; None if the caller may not see it."""
-        statement = _instrument_statement(principal, shape, day, shown)
+        statement = _instrument_statement(instrument_scope(principal), shape, day, shown)
         found: str | None = await statement.value(self.session, instrument_id=instrument_id)
         return found
 
@@ -187,7 +189,8 @@ class DocumentRepository:
     ) -> JsonPage:
         """InstrumentRepository.page's page, each instrument in `shape` as of `day`, in UTF-8."""
         after = cursor_values(_INSTRUMENT_ORDER, page)
-        statement = _instrument_page_statement(principal, where, shape, day, shown, resumed=after is not None)
+        scope = instrument_scope(principal)
+        statement = _instrument_page_statement(scope, where, shape, day, shown, resumed=after is not None)
         bounds = {"page_limit": page.limit + 1} | ({"page_after": after[0]} if after else {})
         rows = await statement.rows(self.session, **bounds)
         found = page_of(rows, page, lambda row: (str(row[0]),))
@@ -195,7 +198,7 @@ class DocumentRepository:
 
 
 # Clients send the same few documents: building a statement this size costs more than running
-# it, so each is built and compiled once per caller and shape (its days and pages included),
+# it, so each is built and compiled once per caller's scope and shape (its days and pages included),
 # keys bound.
 
 

@@ -25,7 +25,7 @@ from app.repositories.bulk import copy_rows
 from app.repositories.errors import flush_unique
 from app.repositories.paging import cursor_values, keyset_page, keyset_pages, page_of
 from app.repositories.prepared import STATEMENTS_KEPT, Prepared, bound
-from app.repositories.scoping import visible_instruments
+from app.repositories.scoping import instrument_scope, visible_instruments
 from app.repositories.tables import Goal, Instrument, MonitoringRound, StatusUpdate, utc_now
 
 SORT_KEY_DIGITS = 5  # sibling positions 00001…99999, so text order is tree order
@@ -278,7 +278,7 @@ def _goal_json(shown: GoalJson) -> tuple[ColumnElement[bytes], sa.FromClause]:
 
 @lru_cache(maxsize=STATEMENTS_KEPT)
 def _page_json_statement(principal: Principal, where: GoalFilter, shown: GoalJson, *, resumed: bool) -> Prepared:
-    """GoalRepository.page_json's statement for one caller and filter; the instrument, the day,
+    """GoalRepository.page_json's statement for one caller's scope and filter; the instrument, the day,
     the page size and the cursor are bound. Each goal's JSON comes as UTF-8 bytes, which go
     into the body untouched: the driver decodes no text. The goals are read once, in the scan
     that filters, orders and cuts them to the page. Read again by id, as when a subquery listed
@@ -353,7 +353,7 @@ class GoalRepository:
         """`pages` for one instrument with each goal's JSON body built by PostgreSQL, current
         status included: one statement, where the list read goes through no Python object."""
         after = cursor_values(_ORDER, page)
-        statement = _page_json_statement(principal, where, shown, resumed=after is not None)
+        statement = _page_json_statement(instrument_scope(principal), where, shown, resumed=after is not None)
         values = {"page_instrument": instrument_id, "page_limit": page.limit + 1, _AS_OF.key: as_of}
         rows = await statement.rows(self.session, **values, **({"page_after": after[0]} if after else {}))
         found = page_of(rows, page, lambda row: (row[0],))

@@ -31,10 +31,23 @@ _UF_READERS = frozenset({Role.COSEMS, Role.SES})
 _PUBLIC_STATUSES = tuple(status for status in STATUSES if status not in ("nao_iniciado", "em_elaboracao"))
 
 
+def instrument_scope(principal: Principal) -> Principal:
+    """What of `principal` visible_instruments reads (a test holds the two together): the
+    statements kept compiled for reuse are kept per scope, so callers who see the same
+    instruments share them, where keeping them per account would build one for each."""
+    return Principal(
+        user_id=None,
+        role=principal.role,
+        uf=principal.uf,
+        municipality_code=principal.municipality_code,
+        region_codes=principal.region_codes,
+    )
+
+
 def visible_instruments(principal: Principal) -> ColumnElement[Any]:
     """National roles see every instrument; UF roles their UF's; an apoiador the instruments of
     its regions and of their member municipalities; gestor and conselho their ente's;
-    anonymous callers the ones past drafting."""
+    anonymous callers the ones past drafting. Reads only what instrument_scope keeps."""
     role = principal.role
     if role in _NATIONAL_READERS or (role is Role.AUDITOR and principal.uf is None):
         return sa.true()
