@@ -17,7 +17,8 @@ from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import ORMExecuteState, Session
 
-from app.core.principal import Role
+from app.core.principal import Principal, Role
+from app.domain.auth import principal_of
 from app.domain.tokens import TokenService
 from app.repositories import Repositories
 from app.repositories.database import Database
@@ -104,6 +105,13 @@ class Account:
     @property
     def headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token}"}
+
+
+async def principal_of_account(repositories: Repositories, account: Account) -> Principal:
+    """The Principal a request with the account's token would have."""
+    binding = await repositories.users.binding(account.user.id)
+    assert binding is not None
+    return principal_of(binding, (await repositories.users.region_codes([binding.id]))[binding.id])
 
 
 async def make_account(

@@ -1,13 +1,15 @@
-"""The flat goal list is written by PostgreSQL (app.repositories.goals.page_json) while the tree
-and a single goal are written by Pydantic (GoalOut). Both must give each goal the same body, in
-the same strings: these tests hold the two writers together across the cases that format or
-compute differently (precision, overdue, closed statuses, corrections, floats, days)."""
+"""The flat goal list and the tree are written by PostgreSQL (app.repositories.goals: page_json,
+tree_json, nested by app.domain.goals.nest_json) while a single goal and the writes are written
+by Pydantic (GoalOut, GoalTreeOut). Both must give each goal the same body, in the same strings:
+these tests hold the writers together across the cases that format or compute differently
+(precision, overdue, closed statuses, corrections, floats, days)."""
 
 from __future__ import annotations
 
 import json
 import random
-from datetime import UTC, datetime, timedelta
+import uuid
+from datetime import UTC, date, datetime, timedelta
 from itertools import product
 from typing import Any
 
@@ -16,8 +18,11 @@ import sqlalchemy as sa
 from pydantic import TypeAdapter
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from app.api.routes.goals import tree_out
+from app.domain.goals import GoalService
+from app.repositories import Repositories
 from app.repositories.goals import OWN_FIELDS, iso_utc
-from tests.support import Account
+from tests.support import Account, ConnectionBoundDatabase, principal_of_account
 from tests.test_goal_import import AS_OF, ROWS, matriz_csv, new_instrument, upload, walk
 from tests.test_monitoring import _entry, _pms
 
@@ -77,15 +82,33 @@ async def _flat(client: httpx.AsyncClient, account: Account, instrument_id: str,
             return items
 
 
-async def _flat_is_the_tree(client: httpx.AsyncClient, account: Account, instrument_id: str, **days: str) -> None:
+async def _pydantic_tree(
+    database: ConnectionBoundDatabase, account: Account, instrument_id: str, as_of: str | None
+) -> list[Any]:
+    """GoalService.tree as GoalTreeOut writes it."""
+    async with database.session() as session:
+        repositories = Repositories(session)
+        principal = await principal_of_account(repositories, account)
+        day = date.fromisoformat(as_of) if as_of else None
+        nodes = await GoalService(repositories).tree(principal, uuid.UUID(instrument_id), day)
+    return [tree_out(node).model_dump(mode="json") for node in nodes]
+
+
+async def _flat_is_the_tree(
+    client: httpx.AsyncClient, database: ConnectionBoundDatabase, account: Account, instrument_id: str, **days: str
+) -> None:
+    """The tree and the flat list, both written by PostgreSQL, against the tree Pydantic writes."""
+    expected_tree = await _pydantic_tree(database, account, instrument_id, days.get("as_of"))
     tree = await client.get(f"/api/v1/instruments/{instrument_id}/goals", params=days, headers=account.headers)
-    expected = [{k: v for k, v in node.items() if k != "children"} for node in walk(tree.json())]
+    assert tree.headers["content-type"] == "application/json"
+    assert tree.json() == expected_tree, days
+    expected = [{k: v for k, v in node.items() if k != "children"} for node in walk(expected_tree)]
     assert expected
     assert await _flat(client, account, instrument_id, **days) == expected, days
 
 
-async def test_the_flat_list_gives_each_goal_the_body_the_tree_gives_it(
-    client: httpx.AsyncClient, accounts: dict[str, Account]
+async def test_the_flat_list_and_the_tree_give_each_goal_the_body_pydantic_gives_it(
+    client: httpx.AsyncClient, accounts: dict[str, Account], database: ConnectionBoundDatabase
 ) -> None:
     gestor = accounts["gestor"]
     plan = await _pms(client, gestor)
@@ -110,7 +133,7 @@ async def test_the_flat_list_gives_each_goal_the_body_the_tree_gives_it(
             body |= {"supersedes": first["id"], "reported_on": "2021-01-05"}
         await _entry(client, gestor, meta["id"], **body)
     for as_of in ("2021-03-10", "2021-03-11", "2022-01-09", "2024-05-31", None):
-        await _flat_is_the_tree(client, gestor, plan["id"], **({"as_of": as_of} if as_of else {}))
+        await _flat_is_the_tree(client, database, gestor, plan["id"], **({"as_of": as_of} if as_of else {}))
     overdue = await _flat(client, gestor, plan["id"], as_of="2024-05-31", overdue="true", level="meta")
     assert overdue
     assert all(item["overdue"] and item["days_overdue"] > 0 for item in overdue)
@@ -118,7 +141,10 @@ async def test_the_flat_list_gives_each_goal_the_body_the_tree_gives_it(
 
 
 async def test_the_flat_list_follows_every_way_a_goal_is_written(
-    client: httpx.AsyncClient, accounts: dict[str, Account], connection: AsyncConnection
+    client: httpx.AsyncClient,
+    accounts: dict[str, Account],
+    connection: AsyncConnection,
+    database: ConnectionBoundDatabase,
 ) -> None:
     """The flat list takes each goal's own fields from goal.own_json, which a trigger writes
     (migration 0010): it must follow an edit and an import, and write floats in full in a session
@@ -134,7 +160,7 @@ async def test_the_flat_list_follows_every_way_a_goal_is_written(
     edit = {"description": "Meta “revista”", "baseline_value": 1 / 3, "deadline": "2023-06-30", "responsible": "Vig."}
     patched = await client.patch(f"/api/v1/goals/{meta['id']}", json=edit, headers=gestor.headers)
     assert patched.status_code == 200, patched.text
-    await _flat_is_the_tree(client, gestor, plan["id"])
+    await _flat_is_the_tree(client, database, gestor, plan["id"])
     own = await connection.scalar(sa.text("SELECT own_json FROM goal WHERE id = :id"), {"id": meta["id"]})
     assert list(json.loads(own)) == list(OWN_FIELDS)  # the migration's list and the repository's agree
     assert '"baseline_value":0.3333333333333333,' in own
@@ -143,10 +169,10 @@ async def test_the_flat_list_follows_every_way_a_goal_is_written(
     ses = accounts["ses"]
     imported = await new_instrument(client, ses)
     assert (await upload(client, ses, imported, matriz_csv(ROWS))).status_code == 200
-    await _flat_is_the_tree(client, ses, imported["id"], as_of=AS_OF.isoformat())
+    await _flat_is_the_tree(client, database, ses, imported["id"], as_of=AS_OF.isoformat())
 
 
-async def test_an_empty_page_of_a_visible_instrument_is_empty_and_of_a_hidden_one_404(
+async def test_an_empty_page_or_tree_of_a_visible_instrument_is_empty_and_of_a_hidden_one_404(
     client: httpx.AsyncClient, accounts: dict[str, Account]
 ) -> None:
     gestor = accounts["gestor"]
@@ -154,8 +180,10 @@ async def test_an_empty_page_of_a_visible_instrument_is_empty_and_of_a_hidden_on
     url = f"/api/v1/instruments/{plan['id']}/goals"
     empty = await client.get(url, params={"flat": "true"}, headers=gestor.headers)
     assert empty.json() == {"items": [], "next_cursor": None}
-    hidden = await client.get(url, params={"flat": "true"}, headers=accounts["gestor_other"].headers)
-    assert (hidden.status_code, hidden.json()["code"]) == (404, "not_found")
+    assert (await client.get(url, headers=gestor.headers)).json() == []  # the tree
+    for params in ({"flat": "true"}, {}):
+        hidden = await client.get(url, params=params, headers=accounts["gestor_other"].headers)
+        assert (hidden.status_code, hidden.json()["code"]) == (404, "not_found")
 
 
 async def test_timestamps_are_written_as_pydantic_writes_them(connection: AsyncConnection) -> None:

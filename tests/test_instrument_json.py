@@ -15,11 +15,10 @@ from sqlmodel import col
 
 from app.api.routes.instruments import InstrumentOut, instrument_out
 from app.core.pagination import PageRequest
-from app.domain.auth import principal_of
 from app.domain.instruments import InstrumentQuery, InstrumentService
 from app.repositories import Repositories
 from app.repositories.tables import Instrument
-from tests.support import Account, ConnectionBoundDatabase
+from tests.support import Account, ConnectionBoundDatabase, principal_of_account
 
 DAYS = [None, "2019-01-01", "2024-03-30", "2024-04-01", "2024-06-01", "2031-12-31"]
 AWKWARD = {
@@ -73,9 +72,7 @@ async def _pydantic(database: ConnectionBoundDatabase, account: Account, query: 
     """InstrumentService.page's page of 100, each instrument as InstrumentOut writes it."""
     async with database.session() as session:
         repositories = Repositories(session)
-        binding = await repositories.users.binding(account.user.id)
-        assert binding is not None
-        principal = principal_of(binding, (await repositories.users.region_codes([binding.id]))[binding.id])
+        principal = await principal_of_account(repositories, account)
         found = await InstrumentService(repositories).page(principal, PageRequest(limit=100), query)
     return [instrument_out(item).model_dump(mode="json") for item in found.items]
 

@@ -21,12 +21,13 @@ from hypothesis import strategies as st
 from sqlalchemy.dialects import postgresql
 
 from app.core.errors import InvalidInput
-from app.core.pagination import decode_cursor, encode_cursor
+from app.core.pagination import JsonNode, decode_cursor, encode_cursor
 from app.core.principal import Principal, Role
 from app.core.text import search_key
 from app.domain.access import Binding, binding_error
 from app.domain.auth import LoginThrottle
 from app.domain.codes import check_digit, check_digit_error, parse_municipality_code, parse_region_code
+from app.domain.goals import nest_json
 from app.domain.reference import official_list
 from app.domain.territory_files import parse_municipality_regions
 from app.repositories.scoping import instrument_scope, visible_instruments
@@ -325,6 +326,42 @@ def test_instrument_scope_keeps_all_that_decides_which_instruments_a_caller_sees
     """Statements are kept per scope: a caller must never be given another's by what the scope dropped."""
     assert _sql(visible_instruments(instrument_scope(principal))) == _sql(visible_instruments(principal))
     assert instrument_scope(principal) == instrument_scope(replace(principal, user_id=uuid.uuid4()))
+
+
+# --- app/domain/goals.py nest_json --------------------------------------------------------------
+
+
+@st.composite
+def goal_nodes(draw: st.DrawFn) -> list[JsonNode]:
+    """Nodes in reading order, each under an earlier node, a later one, an absent one, or none."""
+    ids = [uuid.UUID(int=n + 1) for n in range(draw(st.integers(0, 12)))]
+    absent = uuid.UUID(int=999)
+    parents = [draw(st.sampled_from([None, absent, *ids])) for _ in ids]
+    return [JsonNode(i, parent, json.dumps({"id": str(i)}).encode()) for i, parent in zip(ids, parents, strict=True)]
+
+
+@given(goal_nodes())
+def test_nest_json_nests_each_node_under_an_earlier_parent_and_makes_the_rest_roots(nodes: list[JsonNode]) -> None:
+    trees = json.loads(nest_json(nodes))
+    earlier: set[uuid.UUID] = set()
+    expected_children: dict[uuid.UUID | None, list[str]] = {}
+    for node in nodes:
+        expected_children.setdefault(node.parent_id if node.parent_id in earlier else None, []).append(str(node.id))
+        earlier.add(node.id)
+
+    def walk(found: list[dict[str, Any]]) -> list[str]:
+        return [item["id"] for item in found] + [i for item in found for i in walk(item["children"])]
+
+    assert sorted(walk(trees)) == sorted(str(node.id) for node in nodes)  # each node once
+    assert [tree["id"] for tree in trees] == expected_children.get(None, [])
+
+    def check(item: dict[str, Any]) -> None:
+        assert [child["id"] for child in item["children"]] == expected_children.get(uuid.UUID(item["id"]), [])
+        for child in item["children"]:
+            check(child)
+
+    for tree in trees:
+        check(tree)
 
 
 # --- app/core/pagination.py --------------------------------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
@@ -36,6 +37,15 @@ class JsonPage:
 
     items: bytes  # b"" for an empty page
     next_cursor: str | None
+
+
+@dataclass(frozen=True)
+class JsonNode:
+    """A node of a tree whose bodies the database wrote as JSON objects, in UTF-8."""
+
+    id: uuid.UUID
+    parent_id: uuid.UUID | None
+    body: bytes
 
 
 @dataclass(frozen=True)

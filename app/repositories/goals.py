@@ -18,7 +18,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.selectable import LateralFromClause
 from sqlmodel import col
 
-from app.core.pagination import CursorValue, JsonPage, Page, PageRequest
+from app.core.pagination import CursorValue, JsonNode, JsonPage, Page, PageRequest
 from app.core.principal import Principal
 from app.repositories.audit import assign_identities, draw_identities
 from app.repositories.bulk import copy_rows
@@ -292,6 +292,15 @@ def _page_json_statement(principal: Principal, where: GoalFilter, shown: GoalJso
     return Prepared.of(statement.order_by(_G.c.sort_key).limit(bound("page_limit", sa.Integer)))
 
 
+@lru_cache(maxsize=STATEMENTS_KEPT)
+def _tree_json_statement(principal: Principal, shown: GoalJson) -> Prepared:
+    """GoalRepository.tree_json's statement for one caller's scope: every goal of the bound
+    instrument in reading order, with its parent and its body as the flat list writes it."""
+    body, rows_with_status = _goal_json(shown)
+    statement = _visible(sa.select(_G.c.id, _G.c.parent_id, body).select_from(rows_with_status), principal)
+    return Prepared.of(statement.where(_G.c.instrument_id == bound("tree_instrument", sa.Uuid)).order_by(_G.c.sort_key))
+
+
 class GoalRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -358,6 +367,15 @@ class GoalRepository:
         rows = await statement.rows(self.session, **values, **({"page_after": after[0]} if after else {}))
         found = page_of(rows, page, lambda row: (row[0],))
         return JsonPage(b",".join(row[1] for row in found.items), found.next_cursor)
+
+    async def tree_json(
+        self, principal: Principal, instrument_id: uuid.UUID, as_of: date, shown: GoalJson
+    ) -> list[JsonNode]:
+        """Every goal of the instrument, parents first, each with its JSON body built by
+        PostgreSQL as `page_json` builds it; none if the caller may not see the instrument."""
+        statement = _tree_json_statement(instrument_scope(principal), shown)
+        rows = await statement.rows(self.session, tree_instrument=instrument_id, **{_AS_OF.key: as_of})
+        return [JsonNode(goal_id, parent_id, body) for goal_id, parent_id, body in rows]
 
     async def trees(self, principal: Principal, instrument_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[Goal]]:
         """Every node of each visible instrument's tree, parents before children."""

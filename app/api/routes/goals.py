@@ -151,7 +151,7 @@ async def list_goals(
     status_: Annotated[GoalStatus | None, Query(alias="status", description="Flat list only: current status.")] = None,
     overdue: Annotated[bool | None, Query(description="Flat list only.")] = None,
     responsible: Annotated[str | None, Query(max_length=200, description="Flat list only: names containing.")] = None,
-) -> list[GoalTreeOut] | Response:
+) -> Response:
     """The instrument's goal tree, each meta with its current status and whether it is overdue."""
     service = GoalService(repositories)
     if flat:
@@ -168,7 +168,7 @@ async def list_goals(
         return json_page(found)
     if any(value is not None for value in (level, status_, overdue, responsible)):
         raise InvalidInput("level, status, overdue and responsible filter the flat list: add flat=true")
-    return [tree_out(node) for node in await service.tree(principal, instrument_id, as_of)]
+    return Response(await service.tree_json(principal, instrument_id, as_of), media_type="application/json")
 
 
 @router.post(
