@@ -775,3 +775,34 @@ async def test_since_at_the_edge_of_time_is_no_error(client: httpx.AsyncClient, 
         response = await client.get(url, params={"since": since}, headers=gestor.headers)
         assert response.status_code == 200, response.text
         assert len(response.json()["items"]) == count
+
+
+async def test_the_feed_writes_each_entry_as_its_goals_history_does(
+    client: httpx.AsyncClient, accounts: dict[str, Account]
+) -> None:
+    """The instrument's feed is written by PostgreSQL, a goal's history by Pydantic: the same
+    entries must have the same bodies, awkward numbers, text, rounds and corrections included."""
+    gestor = accounts["gestor"]
+    plan = await _pms(client, gestor)
+    metas = await _metas(client, gestor, plan, _meta("Meta 1"), _meta("Meta 2"))
+    round_ = await _round(client, gestor, plan, name="Reunião “quadrimestral”", held_on="2024-05-20")
+    assert round_.status_code == 201, round_.text
+    awkward = [
+        {"percent_complete": 100 / 3, "achieved_value": 1e20, "details": 'Aspas "duplas", \\ barra\nnova linha'},
+        {"percent_complete": 0.1, "achieved_value": -0.0, "difficulties": "Emoji 🩺 e acentuação: ção"},
+        {"percent_complete": 100, "expected_delivery": "2025-12-31", "next_steps": "\t tab", "responsible": "SMS"},
+        {"achieved_value": 123456789.125, "partial_product": "Relatório", "round_id": round_.json()["id"]},
+    ]
+    first = None
+    for n, fields in enumerate(awkward):
+        entry = await _entry(
+            client, gestor, metas[n % 2]["id"], status="em_andamento", reported_on=f"2024-0{n + 1}-10", **fields
+        )
+        first = first or entry
+    assert first is not None
+    await _entry(client, gestor, metas[0]["id"], status="concluida", reported_on="2024-01-10", supersedes=first["id"])
+    histories = [entry for meta in metas for entry in await _history(client, gestor, meta["id"])]
+    feed = await client.get(f"/api/v1/instruments/{plan['id']}/status-updates", headers=gestor.headers)
+    assert feed.headers["content-type"] == "application/json"
+    assert feed.json()["items"] == sorted(histories, key=lambda entry: entry["id"])
+    assert any(entry["superseded_by"] for entry in histories)

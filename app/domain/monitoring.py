@@ -12,7 +12,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from app.core.errors import Conflict, InvalidInput, NotFound
-from app.core.pagination import Page, PageRequest
+from app.core.pagination import JsonPage, Page, PageRequest
 from app.core.principal import Principal
 from app.core.time import utc_instant
 from app.domain.access import STATUS_REPORTS
@@ -25,7 +25,7 @@ from app.domain.goal_rules import (
     Polarity,
     achievement,
 )
-from app.domain.goals import GoalNode, GoalService, Value, build_tree, goal_view
+from app.domain.goals import GOAL_JSON, GoalNode, GoalService, Value, build_tree, goal_view
 from app.domain.instruments import InstrumentService, Text
 from app.repositories import Repositories
 from app.repositories.tables import Goal, Instrument, MonitoringRound, StatusUpdate, utc_now
@@ -261,6 +261,14 @@ class MonitoringService:
         found = await self.goals.updates_page(instrument.id, utc_instant(since), page)
         corrections = await self.goals.corrections([u.id for u in found.items if u.id is not None])
         return found.map(lambda update: Entry(update, corrections.get(update.id or 0)))
+
+    async def instrument_updates_json(
+        self, principal: Principal, instrument_id: uuid.UUID, page: PageRequest, since: datetime | None = None
+    ) -> JsonPage:
+        """`instrument_updates` with each entry's body built by PostgreSQL: the read a syncing
+        client repeats for every page of an instrument's history."""
+        instrument = await self.instruments.visible(principal, instrument_id)
+        return await self.goals.updates_page_json(instrument.id, utc_instant(since), page, GOAL_JSON)
 
     async def progress(self, principal: Principal, instrument_id: uuid.UUID, as_of: date | None = None) -> Progress:
         instrument = await self.instruments.visible(principal, instrument_id)

@@ -301,6 +301,28 @@ def _tree_json_statement(principal: Principal, shown: GoalJson) -> Prepared:
     return Prepared.of(statement.where(_G.c.instrument_id == bound("tree_instrument", sa.Uuid)).order_by(_G.c.sort_key))
 
 
+_S = StatusUpdate.__table__  # type: ignore[attr-defined]
+_UPDATES_ORDER = [col(StatusUpdate.id)]
+
+
+@lru_cache(maxsize=STATEMENTS_KEPT)
+def _updates_json_statement(shown: GoalJson, *, since: bool, resumed: bool) -> Prepared:
+    """GoalRepository.updates_page_json's statement: a page of the bound instrument's entries in
+    id order, each with the correction that replaced it, as StatusUpdateOut's body in UTF-8."""
+    correction = _S.alias("correction")
+    superseded_by = sa.select(correction.c.id).where(correction.c.supersedes_id == _S.c.id).correlate(_S)
+    fields = _rest_names(entry_values(shown, _S.c, iso_utc)) | {"superseded_by": superseded_by.scalar_subquery()}
+    entry, entry_json = _json_row("entry", fields)
+    body = sa.func.convert_to(entry_json.cast(sa.Text), "UTF8")
+    statement = sa.select(_S.c.id, body).select_from(_S.join(entry, sa.true()))
+    statement = statement.where(_S.c.instrument_id == bound("updates_instrument", sa.Uuid))
+    if since:
+        statement = statement.where(_S.c.recorded_at >= bound("updates_since", sa.DateTime(timezone=True)))
+    if resumed:
+        statement = statement.where(_S.c.id > bound("page_after", sa.BigInteger))
+    return Prepared.of(statement.order_by(_S.c.id).limit(bound("page_limit", sa.Integer)))
+
+
 class GoalRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -502,7 +524,18 @@ class GoalRepository:
         statement = sa.select(StatusUpdate).where(col(StatusUpdate.instrument_id) == instrument_id)
         if since is not None:
             statement = statement.where(col(StatusUpdate.recorded_at) >= since)
-        return await keyset_page(self.session, statement, [col(StatusUpdate.id)], page, lambda u: (u.id,))
+        return await keyset_page(self.session, statement, _UPDATES_ORDER, page, lambda u: (u.id,))
+
+    async def updates_page_json(
+        self, instrument_id: uuid.UUID, since: datetime | None, page: PageRequest, shown: GoalJson
+    ) -> JsonPage:
+        """`updates_page` with each entry's body (its correction included) built by PostgreSQL."""
+        after = cursor_values(_UPDATES_ORDER, page)
+        statement = _updates_json_statement(shown, since=since is not None, resumed=after is not None)
+        bounds = {"updates_instrument": instrument_id, "page_limit": page.limit + 1}
+        bounds |= ({"updates_since": since} if since is not None else {}) | ({"page_after": after[0]} if after else {})
+        found = page_of(await statement.rows(self.session, **bounds), page, lambda row: (row[0],))
+        return JsonPage(b",".join(row[1] for row in found.items), found.next_cursor)
 
     async def corrections(self, update_ids: Sequence[int]) -> dict[int, int]:
         """The correction superseding each of these entries, where one does."""

@@ -348,17 +348,23 @@ async def goal_status_updates(
     return [entry_out(entry) for entry in await MonitoringService(repositories).history(principal, goal_id)]
 
 
-@router.get("/instruments/{instrument_id}/status-updates", responses=problem_responses(404, 422), tags=["monitoring"])
+@router.get(
+    "/instruments/{instrument_id}/status-updates",
+    response_model=PageOut[StatusUpdateOut],
+    responses=problem_responses(404, 422),
+    tags=["monitoring"],
+)
 async def instrument_status_updates(
     repositories: UnitOfWork,
     principal: CurrentPrincipal,
     instrument_id: uuid.UUID,
     page: Paging,
     since: Annotated[datetime | None, Query(description="Only entries recorded at or after this moment.")] = None,
-) -> PageOut[StatusUpdateOut]:
+) -> Response:
     """Every entry on the instrument's metas, in the order recorded."""
-    found = await MonitoringService(repositories).instrument_updates(principal, instrument_id, page, since)
-    return PageOut[StatusUpdateOut].of(found.map(entry_out))
+    return json_page(
+        await MonitoringService(repositories).instrument_updates_json(principal, instrument_id, page, since)
+    )
 
 
 class StatusCountOut(BaseModel):
