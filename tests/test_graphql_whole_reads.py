@@ -1,6 +1,6 @@
-"""Whole reads (app.api.graphql.lookahead): a `region` or `instrument` read answered by one
-statement gives the very answer the field-by-field resolvers give, for every caller, every
-argument and any selection; and it is the one statement that ran."""
+"""Whole reads (app.api.graphql.lookahead): a `region`, `municipality`, `instrument` or
+`instruments` read answered by one statement gives the very answer the field-by-field resolvers
+give, for every caller, every argument and any selection; and it is the one statement that ran."""
 
 from __future__ import annotations
 
@@ -261,6 +261,68 @@ async def test_arguments_pages_aliases_fragments_and_directives(
     for query, variables in queries:
         answer, _ = await _both(client, field_by_field, connection, query, variables, admin)
         assert "errors" not in answer, answer
+
+
+INSTRUMENTS = """query ($first: Int, $after: String) { instruments(first: $first, after: $after) {
+  edges { cursor node { __typename id databaseId kind ownerType owner uf municipalityCode regionCode organizationId
+    year quadrimester endYear status statusLabel deadline milestoneOn situation daysLate title documentUrl notes
+    goalStructure version goals(first: 2, level: meta) { nodes { number status currentStatus { status } } } } }
+  nodes { kind } pageInfo { hasNextPage hasPreviousPage startCursor endCursor } } }"""
+
+
+@pytest.mark.parametrize("caller", ["anonymous", "admin", "apoiador", "gestor", "ses_sp"])
+async def test_the_root_instrument_list_is_the_resolvers_answer_page_after_page(
+    client: httpx.AsyncClient,
+    field_by_field: httpx.AsyncClient,
+    connection: AsyncConnection,
+    database: ConnectionBoundDatabase,
+    accounts: dict[str, Account],
+    caller: str,
+) -> None:
+    await _world(database)
+    headers = accounts[caller].headers if caller != "anonymous" else None
+    seen: list[str] = []
+    after = None
+    while True:
+        answer, statements = await _both(
+            client, field_by_field, connection, INSTRUMENTS, {"first": 2, "after": after}, headers
+        )
+        assert "errors" not in answer, answer
+        found = answer["data"]["instruments"]
+        seen += [edge["node"]["databaseId"] for edge in found["edges"]]
+        assert statements <= 3  # the caller's account (an apoiador's regions too), and the one statement
+        if not found["pageInfo"]["hasNextPage"]:
+            break
+        after = found["pageInfo"]["endCursor"]
+    assert len(seen) == {"anonymous": 4, "admin": 6, "apoiador": 6, "gestor": 4}.get(caller, 0)
+
+
+async def test_the_root_instrument_lists_filters_and_refusals(
+    client: httpx.AsyncClient,
+    field_by_field: httpx.AsyncClient,
+    connection: AsyncConnection,
+    database: ConnectionBoundDatabase,
+    accounts: dict[str, Account],
+) -> None:
+    await _world(database)
+    admin = accounts["admin"].headers
+    lists = [
+        'instruments(uf: "am", year: 2024) { nodes { kind year } }',
+        f'instruments(municipality: "{SAO_GABRIEL}", kind: PAS) {{ nodes {{ kind owner }} }}',
+        f'instruments(region: "{REGION}", status: aprovado) {{ edges {{ cursor }} pageInfo {{ endCursor }} }}',
+        'instruments(situation: atrasado, asOf: "2025-01-01") { nodes { situation daysLate } }',
+        "late: instruments(situation: cumprido_com_atraso) { nodes { situation } } all: instruments { nodes { kind } }",
+        'instruments(ownerType: municipality, owner: "1302603") { nodes { kind } }',
+        "instruments(year: 1990) { edges { cursor } nodes { kind } pageInfo { hasNextPage startCursor endCursor } }",
+        "instruments { nodes { kind history { toStatus } } }",  # a field only the resolvers answer
+        'instruments(uf: "XX") { nodes { kind } }',
+        'instruments(municipality: "1302604") { nodes { kind } }',
+        'instruments(after: "nope") { nodes { kind } }',
+        "instruments(first: 0) { nodes { kind } }",
+    ]
+    for selection in lists:
+        answer, _ = await _both(client, field_by_field, connection, "{ " + selection + " }", None, admin)
+        assert ("errors" in answer) == (lists.index(selection) >= 8), (selection, answer)
 
 
 MUNICIPALITY = """query ($code: String!) { municipality(code: $code) { __typename id code code6 uf name population

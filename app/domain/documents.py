@@ -101,13 +101,23 @@ class DocumentService:
             raise NotFound(f"no instrument {instrument_id}")
         return found
 
+    async def instrument_connection(
+        self, principal: Principal, page: PageRequest, query: InstrumentQuery, shape: Shape
+    ) -> str:
+        """InstrumentService.page as a connection (edges, nodes, page info) in `shape`, as JSON text."""
+        where, day = await self._listed(query)
+        return await self.documents.instrument_connection(principal, where, page, bind(shape, day), day, SHOWN)
+
     async def instrument_page(
         self, principal: Principal, page: PageRequest, query: InstrumentQuery, shape: Shape
     ) -> JsonPage:
         """InstrumentService.page, each instrument as JSON in `shape`."""
-        where = await InstrumentService(self.repositories).filter_of(query)
-        day = query.as_of or _today()
+        where, day = await self._listed(query)
         return await self.documents.instrument_page(principal, where, page, bind(shape, day), day, SHOWN)
+
+    async def _listed(self, query: InstrumentQuery) -> tuple[InstrumentFilter, date]:
+        """The list's filter, checked as InstrumentService.page checks it, and the day it is as of."""
+        return await InstrumentService(self.repositories).filter_of(query), query.as_of or _today()
 
 
 def _today() -> date:

@@ -184,6 +184,15 @@ class DocumentRepository:
         found: str | None = await statement.value(self.session, instrument_id=instrument_id)
         return found
 
+    async def instrument_connection(
+        self, principal: Principal, where: InstrumentFilter, page: PageRequest, shape: Shape, day: date, shown: Shown
+    ) -> str:
+        """InstrumentRepository.page's page as a connection in `shape` (its parts: edges, nodes,
+        page info), each instrument as of `day`."""
+        statement = _instrument_connection_statement(instrument_scope(principal), where, page, shape, day, shown)
+        found: str = await statement.value(self.session)
+        return found
+
     async def instrument_page(
         self, principal: Principal, where: InstrumentFilter, page: PageRequest, shape: Shape, day: date, shown: Shown
     ) -> JsonPage:
@@ -226,6 +235,17 @@ def _instrument_statement(principal: Principal, shape: Shape, day: date, shown: 
 
 
 _INSTRUMENT_ORDER = [col(Instrument.id)]
+
+
+@lru_cache(maxsize=STATEMENTS_KEPT)
+def _instrument_connection_statement(
+    principal: Principal, where: InstrumentFilter, page: PageRequest, shape: Shape, day: date, shown: Shown
+) -> Prepared:
+    listed = _numbered(filtered_instruments(principal, where), _INSTRUMENT_ORDER, page, None, "i")
+    writer = _Writer(principal, shown)
+    connection = Related("instruments", shape, page=page)
+    body = _page(connection, listed, lambda each: writer.instrument(listed, each, day), cursor_of(listed.c.id))
+    return Prepared.of(sa.select(body.cast(sa.Text)))
 
 
 @lru_cache(maxsize=STATEMENTS_KEPT)

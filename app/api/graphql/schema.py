@@ -291,24 +291,25 @@ class Query:
         within("year", year, 1988, 2100)
         context = info.context
         page = page_request(context, first, after)
-        found = await context.read(
-            lambda r: InstrumentService(r).page(
-                context.principal,
-                page,
-                InstrumentQuery(
-                    kind=code_of(kind),
-                    owner_type=code_of(owner_type),
-                    owner=owner,
-                    uf=uf,
-                    region=region,
-                    municipality=municipality,
-                    year=year,
-                    status=code_of(status),
-                    situation=code_of(situation),
-                    as_of=as_of,
-                ),
-            )
+        query = InstrumentQuery(
+            kind=code_of(kind),
+            owner_type=code_of(owner_type),
+            owner=owner,
+            uf=uf,
+            region=region,
+            municipality=municipality,
+            year=year,
+            status=code_of(status),
+            situation=code_of(situation),
+            as_of=as_of,
         )
+        principal = context.principal
+        whole = await whole_read(
+            info, lambda r, shape: DocumentService(r).instrument_connection(principal, page, query, shape)
+        )
+        if whole is not None:
+            return whole  # type: ignore[return-value]
+        found = await context.read(lambda r: InstrumentService(r).page(principal, page, query))
         return connection(found, lambda item: Instrument.of(item, as_of))
 
     @strawberry.field
