@@ -189,8 +189,10 @@ class DocumentRepository:
     ) -> str:
         """InstrumentRepository.page's page as a connection in `shape` (its parts: edges, nodes,
         page info), each instrument as of `day`."""
-        statement = _instrument_connection_statement(instrument_scope(principal), where, page, shape, day, shown)
-        found: str = await statement.value(self.session)
+        after = cursor_values(_INSTRUMENT_ORDER, page)
+        scope = instrument_scope(principal)
+        statement = _instrument_connection_statement(scope, where, page.limit, shape, day, shown, after is not None)
+        found: str = await statement.value(self.session, **({"page_after": after[0]} if after else {}))
         return found
 
     async def instrument_page(
@@ -237,11 +239,20 @@ def _instrument_statement(principal: Principal, shape: Shape, day: date, shown: 
 _INSTRUMENT_ORDER = [col(Instrument.id)]
 
 
+def _listed_instruments(principal: Principal, where: InstrumentFilter, *, resumed: bool) -> sa.Select[Any]:
+    """The list's instruments (InstrumentRepository.page's), after the cursor bound to page_after
+    when `resumed`: bound, so that a client paging on reuses one statement."""
+    statement = filtered_instruments(principal, where)
+    return statement.where(col(Instrument.id) > bound("page_after", sa.Uuid)) if resumed else statement
+
+
 @lru_cache(maxsize=STATEMENTS_KEPT)
 def _instrument_connection_statement(
-    principal: Principal, where: InstrumentFilter, page: PageRequest, shape: Shape, day: date, shown: Shown
+    principal: Principal, where: InstrumentFilter, limit: int, shape: Shape, day: date, shown: Shown, resumed: bool
 ) -> Prepared:
-    listed = _numbered(filtered_instruments(principal, where), _INSTRUMENT_ORDER, page, None, "i")
+    """DocumentRepository.instrument_connection's statement for a page of `limit`, the cursor bound."""
+    page = PageRequest(limit=limit)
+    listed = _numbered(_listed_instruments(principal, where, resumed=resumed), _INSTRUMENT_ORDER, page, None, "i")
     writer = _Writer(principal, shown)
     connection = Related("instruments", shape, page=page)
     body = _page(connection, listed, lambda each: writer.instrument(listed, each, day), cursor_of(listed.c.id))
@@ -254,9 +265,7 @@ def _instrument_page_statement(
 ) -> Prepared:
     """The list's page (as InstrumentRepository.page reads it) and each instrument's JSON, in
     UTF-8: the driver decodes no text. The cursor and the page size are bound."""
-    statement = filtered_instruments(principal, where)
-    if resumed:
-        statement = statement.where(col(Instrument.id) > bound("page_after", sa.Uuid))
+    statement = _listed_instruments(principal, where, resumed=resumed)
     rows = statement.order_by(*_INSTRUMENT_ORDER).limit(bound("page_limit", sa.Integer)).subquery("i")
     body = sa.func.convert_to(_Writer(principal, shown).instrument(rows, shape, day).cast(sa.Text), "UTF8")
     return Prepared.of(sa.select(rows.c.id, body).order_by(rows.c.id))
