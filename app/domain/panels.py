@@ -29,6 +29,10 @@ from app.repositories.tables import EnteCalendar, utc_now
 
 GroupBy = Literal["uf", "region", "municipality"]
 MAX_SERIES_YEARS = 20
+# The members by their codes: a panel by municipality counts thousands of rows, and looking a
+# member up by value (Status(code)) cost more than the rest of the loop.
+_STATUSES = {status.value: status for status in Status}
+_SITUATIONS = {situation.value: situation for situation in Situation}
 
 
 @dataclass
@@ -89,11 +93,11 @@ class PanelService:
             )
             by_key: dict[str, PanelGroup] = {}
             for row in counts:
-                group = by_key.setdefault(row.key, PanelGroup(row.key, names[row.key], year))
+                group = by_key.get(row.key) or by_key.setdefault(row.key, PanelGroup(row.key, names[row.key], year))
                 if kind is None or row.kind == kind:
                     group.total += row.count
-                    group.by_status[Status(row.status)] += row.count
-                    group.by_situation[Situation(row.situation)] += row.count
+                    group.by_status[_STATUSES[row.status]] += row.count
+                    group.by_situation[_SITUATIONS[row.situation]] += row.count
             groups += [by_key[key] for key in sorted(by_key)]
         return groups
 

@@ -38,15 +38,19 @@ class PanelOut(BaseModel):
     groups: list[PanelGroupOut]
 
 
+# The members in order, iterated once per group: iterating an Enum class walks its member map anew.
+_ALL_STATUSES, _ALL_SITUATIONS = tuple(Status), tuple(Situation)
+
+
 def _group_out(group: PanelGroup) -> PanelGroupOut:
     return PanelGroupOut(
         key=group.key,
         name=group.name,
         year=group.year,
         total=group.total,
-        by_status={status: group.by_status[status] for status in Status},
-        by_situation={situation: group.by_situation[situation] for situation in Situation},
-        shares={situation: group.share(situation) for situation in Situation},
+        by_status={status: group.by_status[status] for status in _ALL_STATUSES},
+        by_situation={situation: group.by_situation[situation] for situation in _ALL_SITUATIONS},
+        shares={situation: group.share(situation) for situation in _ALL_SITUATIONS},
     )
 
 
