@@ -1,5 +1,5 @@
-"""The flat goal list and the tree are written by PostgreSQL (app.repositories.goals: page_json,
-tree_json, nested by app.domain.goals.nest_json) while a single goal and the writes are written
+"""The flat goal list, the tree and a goal by id are written by PostgreSQL (app.repositories.goals:
+page_json, tree_json nested by app.domain.goals.nest_json, one_json) while the writes are written
 by Pydantic (GoalOut, GoalTreeOut). Both must give each goal the same body, in the same strings:
 these tests hold the writers together across the cases that format or compute differently
 (precision, overdue, closed statuses, corrections, floats, days)."""
@@ -97,7 +97,8 @@ async def _pydantic_tree(
 async def _flat_is_the_tree(
     client: httpx.AsyncClient, database: ConnectionBoundDatabase, account: Account, instrument_id: str, **days: str
 ) -> None:
-    """The tree and the flat list, both written by PostgreSQL, against the tree Pydantic writes."""
+    """The tree, the flat list and each goal, all written by PostgreSQL, against the tree Pydantic
+    writes."""
     expected_tree = await _pydantic_tree(database, account, instrument_id, days.get("as_of"))
     tree = await client.get(f"/api/v1/instruments/{instrument_id}/goals", params=days, headers=account.headers)
     assert tree.headers["content-type"] == "application/json"
@@ -105,6 +106,10 @@ async def _flat_is_the_tree(
     expected = [{k: v for k, v in node.items() if k != "children"} for node in walk(expected_tree)]
     assert expected
     assert await _flat(client, account, instrument_id, **days) == expected, days
+    for goal in expected:  # and each goal by id
+        one = await client.get(f"/api/v1/goals/{goal['id']}", params=days, headers=account.headers)
+        assert (one.status_code, one.headers["content-type"]) == (200, "application/json"), one.text
+        assert (one.json(), one.headers["etag"]) == (goal, f'"{goal["version"]}"'), days
 
 
 async def test_the_flat_list_and_the_tree_give_each_goal_the_body_pydantic_gives_it(

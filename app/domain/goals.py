@@ -323,6 +323,13 @@ class GoalService:
         current = await self.goals.current_updates(instrument.id, day, [goal.id])
         return goal_view(goal, current.get(goal.id), day)
 
+    async def get_json(self, principal: Principal, goal_id: uuid.UUID, as_of: date | None = None) -> bytes:
+        """`get` as the JSON body its view gives, built by PostgreSQL (as `page_json`'s are)."""
+        found = await self.goals.one_json(principal, goal_id, as_of or utc_now().date(), GOAL_JSON)
+        if found is None:
+            raise NotFound(f"no goal {goal_id}")
+        return found
+
     async def create(self, principal: Principal, instrument_id: uuid.UUID, data: GoalCreate) -> GoalNode:
         """One node, or a whole subtree, appended under its parent (or at the top)."""
         instrument = await self.instruments.writable(principal, instrument_id)

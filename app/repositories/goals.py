@@ -301,6 +301,15 @@ def _tree_json_statement(principal: Principal, shown: GoalJson) -> Prepared:
     return Prepared.of(statement.where(_G.c.instrument_id == bound("tree_instrument", sa.Uuid)).order_by(_G.c.sort_key))
 
 
+@lru_cache(maxsize=STATEMENTS_KEPT)
+def _one_json_statement(principal: Principal, shown: GoalJson) -> Prepared:
+    """GoalRepository.one_json's statement for one caller's scope: the bound goal, if the caller
+    may see it, with the body the flat list writes for it."""
+    body, rows_with_status = _goal_json(shown)
+    statement = _visible(sa.select(body).select_from(rows_with_status), principal)
+    return Prepared.of(statement.where(_G.c.id == bound("goal_id", sa.Uuid)))
+
+
 _S = StatusUpdate.__table__  # type: ignore[attr-defined]
 _UPDATES_ORDER = [col(StatusUpdate.id)]
 
@@ -389,6 +398,13 @@ class GoalRepository:
         rows = await statement.rows(self.session, **values, **({"page_after": after[0]} if after else {}))
         found = page_of(rows, page, lambda row: (row[0],))
         return JsonPage(b",".join(row[1] for row in found.items), found.next_cursor)
+
+    async def one_json(self, principal: Principal, goal_id: uuid.UUID, as_of: date, shown: GoalJson) -> bytes | None:
+        """The goal's JSON body as `page_json` builds it; None if the caller may not see it."""
+        found: bytes | None = await _one_json_statement(instrument_scope(principal), shown).value(
+            self.session, goal_id=goal_id, **{_AS_OF.key: as_of}
+        )
+        return found
 
     async def tree_json(
         self, principal: Principal, instrument_id: uuid.UUID, as_of: date, shown: GoalJson

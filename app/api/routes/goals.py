@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from dataclasses import asdict
 from datetime import date, datetime
@@ -254,11 +255,13 @@ async def export_goals(
     return _download(structure, rows, format_, f"metas-{instrument_id}")
 
 
-@router.get("/goals/{goal_id}", responses=problem_responses(404, 422))
+@router.get("/goals/{goal_id}", response_model=GoalOut, responses=problem_responses(404, 422))
 async def get_goal(
-    repositories: UnitOfWork, principal: CurrentPrincipal, goal_id: uuid.UUID, response: Response, as_of: AsOf = None
-) -> GoalOut:
-    return goal_out(await GoalService(repositories).get(principal, goal_id, as_of), response)
+    repositories: UnitOfWork, principal: CurrentPrincipal, goal_id: uuid.UUID, as_of: AsOf = None
+) -> Response:
+    """The goal with its current status as of `as_of`; its ETag is its version."""
+    body = await GoalService(repositories).get_json(principal, goal_id, as_of)
+    return Response(body, media_type="application/json", headers={"ETag": etag(json.loads(body)["version"])})
 
 
 @router.patch("/goals/{goal_id}", responses=problem_responses(400, 401, 403, 404, 412, 422))
