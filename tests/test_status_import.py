@@ -218,3 +218,31 @@ async def test_who_may_import_entries(client: httpx.AsyncClient, accounts: dict[
     _, _, regional_meta = await _goals(client, ses, regional, _meta("Regional"))
     answer = await _import(client, apoiador, regional, f"goal_id,status\n{regional_meta['id']},em_andamento\n")
     assert answer.status_code == 200, answer.text
+
+
+async def test_cells_are_read_trimmed_and_a_blank_optional_cell_is_no_value(
+    client: httpx.AsyncClient, accounts: dict[str, Account]
+) -> None:
+    """Every typed cell is read from its trimmed text: padded ids, labels, days and numbers land,
+    a cell of spaces is an empty one (missing where required, absent where optional)."""
+    gestor = accounts["gestor"]
+    plan = await _pms(client, gestor)
+    _, _, meta = await _goals(client, gestor, plan, _meta("Meta"))
+    m = meta["id"]
+    text = (
+        "goal_id;status;reported_on;percent_complete;achieved_value;expected_delivery;details\n"
+        f"  {m}  ; Parcialmente Atrasada ;  2024-03-31 ;  7,25 ;   ;   ; \n"
+        f"{m};   ;2024-04-30;;;;\n"
+        f"   ;em_andamento;2024-04-30;;;;\n"
+    )
+    problems = _rejected(await _import(client, gestor, plan, text))
+    assert problems == [(3, "status"), (4, "goal_id")]
+    good = await _import(client, gestor, plan, text.rsplit("\n", 3)[0] + "\n")
+    assert good.status_code == 200, good.text
+    [entry] = await _history(client, gestor, m)
+    assert (entry["status"], entry["reported_on"], entry["percent_complete"]) == (
+        "parcialmente_atrasada",
+        "2024-03-31",
+        7.25,
+    )
+    assert (entry["achieved_value"], entry["expected_delivery"], entry["details"]) == (None, None, None)
