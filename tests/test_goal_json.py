@@ -85,12 +85,13 @@ async def _flat(client: httpx.AsyncClient, account: Account, instrument_id: str,
 async def _pydantic_tree(
     database: ConnectionBoundDatabase, account: Account, instrument_id: str, as_of: str | None
 ) -> list[Any]:
-    """GoalService.tree as GoalTreeOut writes it."""
+    """GoalService.trees' tree of the instrument, as GoalTreeOut writes it."""
     async with database.session() as session:
         repositories = Repositories(session)
         principal = await principal_of_account(repositories, account)
         day = date.fromisoformat(as_of) if as_of else None
-        nodes = await GoalService(repositories).tree(principal, uuid.UUID(instrument_id), day)
+        key = uuid.UUID(instrument_id)
+        nodes = (await GoalService(repositories).trees(principal, [key], day)).get(key, [])
     return [tree_out(node).model_dump(mode="json") for node in nodes]
 
 

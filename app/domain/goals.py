@@ -242,13 +242,9 @@ class GoalService:
         self.instruments = InstrumentService(repositories)
         self.goals = repositories.goals
 
-    async def tree(self, principal: Principal, instrument_id: uuid.UUID, as_of: date | None = None) -> list[GoalNode]:
-        instrument = await self.instruments.visible(principal, instrument_id)
-        return (await self.trees(principal, [instrument.id], as_of)).get(instrument.id, [])
-
     async def tree_json(self, principal: Principal, instrument_id: uuid.UUID, as_of: date | None = None) -> bytes:
-        """`tree` as the JSON array its views give, each goal's body built by PostgreSQL (as
-        `page_json`'s are) and the bodies nested here."""
+        """The instrument's goal tree as the JSON array `trees` would give for it, each goal's body
+        built by PostgreSQL (as `page_json`'s are) and the bodies nested here."""
         nodes = await self.goals.tree_json(principal, instrument_id, as_of or utc_now().date(), GOAL_JSON)
         if not nodes:  # no goals, or an instrument the caller may not see: 404
             await self.instruments.visible(principal, instrument_id)
