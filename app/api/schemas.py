@@ -11,6 +11,7 @@ from typing import Generic, TypeVar
 from fastapi import Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.api.deps import etag
 from app.core.pagination import JsonPage, Page
 from app.core.principal import Role
 
@@ -36,6 +37,11 @@ def json_page(page: JsonPage) -> Response:
     Python object in between (the response model still documents them)."""
     cursor = json.dumps(page.next_cursor).encode()
     return Response(b'{"items":[' + page.items + b'],"next_cursor":' + cursor + b"}", media_type="application/json")
+
+
+def json_resource(body: str | bytes) -> Response:
+    """One resource's body as PostgreSQL wrote it, sent as it is, with its version as ETag."""
+    return Response(body, media_type="application/json", headers={"ETag": etag(json.loads(body)["version"])})
 
 
 class StateOut(Out):

@@ -38,7 +38,7 @@ from app.repositories.goals import (
 from app.repositories.goals import filtered as filtered_goals
 from app.repositories.instruments import InstrumentFilter, days_late_of, situation_of
 from app.repositories.instruments import filtered as filtered_instruments
-from app.repositories.paging import after_key, cursor_of, cursor_values, page_of
+from app.repositories.paging import after_key, cursor_of, cursor_values, json_page
 from app.repositories.prepared import STATEMENTS_KEPT, Prepared, bound
 from app.repositories.scoping import instrument_scope, visible_instruments
 from app.repositories.tables import Goal, HealthRegion, Instrument, Municipality, RegionMembership
@@ -199,13 +199,13 @@ class DocumentRepository:
         self, principal: Principal, where: InstrumentFilter, page: PageRequest, shape: Shape, day: date, shown: Shown
     ) -> JsonPage:
         """InstrumentRepository.page's page, each instrument in `shape` as of `day`, in UTF-8."""
-        after = cursor_values(_INSTRUMENT_ORDER, page)
         scope = instrument_scope(principal)
-        statement = _instrument_page_statement(scope, where, shape, day, shown, resumed=after is not None)
-        bounds = {"page_limit": page.limit + 1} | ({"page_after": after[0]} if after else {})
-        rows = await statement.rows(self.session, **bounds)
-        found = page_of(rows, page, lambda row: (str(row[0]),))
-        return JsonPage(b",".join(row[1] for row in found.items), found.next_cursor)
+        return await json_page(
+            self.session,
+            page,
+            _INSTRUMENT_ORDER,
+            lambda resumed: _instrument_page_statement(scope, where, shape, day, shown, resumed=resumed),
+        )
 
 
 # Clients send the same few documents: building a statement this size costs more than running

@@ -23,7 +23,7 @@ from app.core.principal import Principal
 from app.repositories.audit import assign_identities, draw_identities
 from app.repositories.bulk import copy_rows
 from app.repositories.errors import flush_unique
-from app.repositories.paging import cursor_values, keyset_page, keyset_pages, page_of
+from app.repositories.paging import json_page, keyset_page, keyset_pages
 from app.repositories.prepared import STATEMENTS_KEPT, Prepared, bound
 from app.repositories.scoping import instrument_scope, visible_instruments
 from app.repositories.tables import Goal, Instrument, MonitoringRound, StatusUpdate, utc_now
@@ -392,12 +392,15 @@ class GoalRepository:
     ) -> JsonPage:
         """`pages` for one instrument with each goal's JSON body built by PostgreSQL, current
         status included: one statement, where the list read goes through no Python object."""
-        after = cursor_values(_ORDER, page)
-        statement = _page_json_statement(instrument_scope(principal), where, shown, resumed=after is not None)
-        values = {"page_instrument": instrument_id, "page_limit": page.limit + 1, _AS_OF.key: as_of}
-        rows = await statement.rows(self.session, **values, **({"page_after": after[0]} if after else {}))
-        found = page_of(rows, page, lambda row: (row[0],))
-        return JsonPage(b",".join(row[1] for row in found.items), found.next_cursor)
+        scope = instrument_scope(principal)
+        return await json_page(
+            self.session,
+            page,
+            _ORDER,
+            lambda resumed: _page_json_statement(scope, where, shown, resumed=resumed),
+            page_instrument=instrument_id,
+            **{_AS_OF.key: as_of},
+        )
 
     async def one_json(self, principal: Principal, goal_id: uuid.UUID, as_of: date, shown: GoalJson) -> bytes | None:
         """The goal's JSON body as `page_json` builds it; None if the caller may not see it."""
@@ -546,12 +549,14 @@ class GoalRepository:
         self, instrument_id: uuid.UUID, since: datetime | None, page: PageRequest, shown: GoalJson
     ) -> JsonPage:
         """`updates_page` with each entry's body (its correction included) built by PostgreSQL."""
-        after = cursor_values(_UPDATES_ORDER, page)
-        statement = _updates_json_statement(shown, since=since is not None, resumed=after is not None)
-        bounds = {"updates_instrument": instrument_id, "page_limit": page.limit + 1}
-        bounds |= ({"updates_since": since} if since is not None else {}) | ({"page_after": after[0]} if after else {})
-        found = page_of(await statement.rows(self.session, **bounds), page, lambda row: (row[0],))
-        return JsonPage(b",".join(row[1] for row in found.items), found.next_cursor)
+        return await json_page(
+            self.session,
+            page,
+            _UPDATES_ORDER,
+            lambda resumed: _updates_json_statement(shown, since=since is not None, resumed=resumed),
+            updates_instrument=instrument_id,
+            **({"updates_since": since} if since is not None else {}),
+        )
 
     async def corrections(self, update_ids: Sequence[int]) -> dict[int, int]:
         """The correction superseding each of these entries, where one does."""

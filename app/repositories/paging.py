@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
@@ -10,7 +11,8 @@ from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
 
 from app.core.errors import InvalidInput
-from app.core.pagination import CursorValue, Page, PageRequest, encode_cursor
+from app.core.pagination import CursorValue, JsonPage, Page, PageRequest, encode_cursor
+from app.repositories.prepared import Prepared
 
 T = TypeVar("T")
 
@@ -64,6 +66,23 @@ async def keyset_pages(
     for row, group in await session.execute(statement):
         grouped.setdefault(group, []).append(row)
     return {group: page_of(items, page, key) for group, items in grouped.items()}
+
+
+async def json_page(
+    session: AsyncSession,
+    page: PageRequest,
+    order_by: Sequence[Any],  # one mapped column, the rows' first
+    statement_for: Callable[[bool], Prepared],
+    **values: Any,
+) -> JsonPage:
+    """One page of rows that a prepared statement gives as (sort key, JSON body in UTF-8): the
+    statement for whether the page resumes after a cursor, with `values`, the page size bound to
+    `page_limit` and the cursor's key to `page_after`."""
+    after = cursor_values(order_by, page)
+    bounds = {"page_limit": page.limit + 1} | ({"page_after": after[0]} if after else {})
+    rows = await statement_for(after is not None).rows(session, **values, **bounds)
+    found = page_of(rows, page, lambda row: (str(row[0]) if isinstance(row[0], uuid.UUID) else row[0],))
+    return JsonPage(b",".join(row[1] for row in found.items), found.next_cursor)
 
 
 def after_key(statement: sa.Select[Any], order_by: Sequence[Any], page: PageRequest) -> sa.Select[Any]:

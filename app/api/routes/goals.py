@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import uuid
 from dataclasses import asdict
 from datetime import date, datetime
@@ -14,7 +13,7 @@ from pydantic import BaseModel, Field, computed_field
 from app.api.deps import CurrentPrincipal, ExpectedVersion, Paging, UnitOfWork, etag, read_upload
 from app.api.exports import CSV, XLSX, csv_response, xlsx_response
 from app.api.problems import problem_responses
-from app.api.schemas import LineNote, Out, PageOut, json_page
+from app.api.schemas import LineNote, Out, PageOut, json_page, json_resource
 from app.core.errors import InvalidInput
 from app.domain.goal_files import ExportRow, export_table
 from app.domain.goal_matrices import GoalMatrixService
@@ -261,7 +260,7 @@ async def get_goal(
 ) -> Response:
     """The goal with its current status as of `as_of`; its ETag is its version."""
     body = await GoalService(repositories).get_json(principal, goal_id, as_of)
-    return Response(body, media_type="application/json", headers={"ETag": etag(json.loads(body)["version"])})
+    return json_resource(body)
 
 
 @router.patch("/goals/{goal_id}", responses=problem_responses(400, 401, 403, 404, 412, 422))

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import json
 import uuid
 from datetime import date, datetime
 from typing import Annotated
@@ -10,7 +9,7 @@ from pydantic import Field
 
 from app.api.deps import CurrentPrincipal, ExpectedVersion, Paging, UnitOfWork, etag
 from app.api.problems import problem_responses
-from app.api.schemas import Out, PageOut, json_page
+from app.api.schemas import Out, PageOut, json_page, json_resource
 from app.core.shapes import Shape, Value
 from app.domain.council import CouncilService, DeliberationCreate, HearingCreate
 from app.domain.documents import DocumentService
@@ -128,7 +127,7 @@ async def get_instrument(
 ) -> Response:
     """The instrument, with its situation as of `as_of`; its ETag is its version."""
     body = await DocumentService(repositories).visible_instrument(principal, instrument_id, INSTRUMENT_SHAPE, as_of)
-    return Response(body, media_type="application/json", headers={"ETag": etag(json.loads(body)["version"])})
+    return json_resource(body)
 
 
 @router.patch("/{instrument_id}", responses=problem_responses(400, 401, 403, 404, 412, 422))
