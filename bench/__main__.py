@@ -62,12 +62,13 @@ class Timing:
     duration: float
     rounds: int
     ingest_rows: int
+    ingest_rounds: int
 
 
 TIMINGS = {
-    "small": Timing(warmup=0.3, duration=1.0, rounds=1, ingest_rows=2_000),
-    "state": Timing(warmup=3, duration=8, rounds=2, ingest_rows=20_000),
-    "national": Timing(warmup=5, duration=10, rounds=2, ingest_rows=100_000),
+    "small": Timing(warmup=0.3, duration=1.0, rounds=1, ingest_rows=2_000, ingest_rounds=2),
+    "state": Timing(warmup=3, duration=8, rounds=2, ingest_rows=20_000, ingest_rounds=3),
+    "national": Timing(warmup=5, duration=10, rounds=2, ingest_rows=100_000, ingest_rounds=3),
 }
 
 
@@ -563,7 +564,11 @@ def main() -> None:
         peaks = {name: _status_of(p, "VmHWM") for name, p in processes.items()}
         panel_plan = asyncio.run(explain_panel(url, PANEL_YEAR))
         ingests = (
-            asyncio.run(ingest.run(url, f"http://127.0.0.1:{PORTS['product']}", headers, timing.ingest_rows))
+            asyncio.run(
+                ingest.run(
+                    url, f"http://127.0.0.1:{PORTS['product']}", headers, timing.ingest_rows, timing.ingest_rounds
+                )
+            )
             if wanted_ingest
             else []
         )

@@ -46,6 +46,11 @@ def _ratio(a: float | None, b: float | None) -> str:
     return f"{a / b:.2f}×" if a and b else "–"
 
 
+def _rounds(item: dict[str, Any], key: str) -> str:
+    """Each round's seconds, as "[1.71, 1.76, 1.80]" (reports from before rounds have none)."""
+    return f"[{', '.join(f'{value:.2f}' for value in item[key])}]" if key in item else ""
+
+
 def _fmt(value: float | None) -> str:
     if value is None:
         return "–"
@@ -183,13 +188,16 @@ def markdown(results: dict[str, Any]) -> str:
         "",
         "## Ingest",
         "",
+        "Each import ran in rounds, each round on a new instrument: through the endpoint, then raw COPY of the "
+        "same rows. The medians are compared; each round's figure is in brackets.",
+        "",
         "| import | rows | through the endpoint s | raw COPY s | COPY ÷ endpoint |",
         "|---|---|---|---|---|",
     ]
     for item in results["ingest"]:
         lines.append(
-            f"| {item['name']} | {item['rows']:,} | {item['product_s']:.3f} | {item['copy_s']:.3f} | "
-            f"{_ratio(item['copy_s'], item['product_s'])} |"
+            f"| {item['name']} | {item['rows']:,} | {item['product_s']:.3f} {_rounds(item, 'product_rounds_s')} | "
+            f"{item['copy_s']:.3f} {_rounds(item, 'copy_rounds_s')} | {_ratio(item['copy_s'], item['product_s'])} |"
         )
     memory = results["memory"]
     lines += ["", "## Memory (MiB)", "", "| server | RSS at start | peak RSS after the reads |", "|---|---|---|"]
