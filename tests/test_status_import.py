@@ -7,10 +7,16 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
+import asyncpg
 import httpx
 import sqlalchemy as sa
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from app.domain.goal_rules import GOAL_STATUS_LABELS
+from app.domain.goal_rules import GOAL_STATUS_LABELS, MONITORED
+from app.repositories.bulk import driver
+from app.repositories.status_imports import StatusImportRepository, StatusRules, keep_typed
 from tests.support import Account, ConnectionBoundDatabase
 from tests.test_monitoring import _goals, _history, _meta, _pms, _pri
 
@@ -246,3 +252,90 @@ async def test_cells_are_read_trimmed_and_a_blank_optional_cell_is_no_value(
         7.25,
     )
     assert (entry["achieved_value"], entry["expected_delivery"], entry["details"]) == (None, None, None)
+
+
+LABELS = {str(code): label for code, label in GOAL_STATUS_LABELS.items()}
+RULES = StatusRules(LABELS, frozenset(MONITORED), 5000, date.today())
+ODD_CELL = st.text(alphabet="0123456789-,.eE aNnIif:/{}x", max_size=12)  # what parsers trip on
+DAYS = st.dates(date(1900, 1, 1), date(2100, 12, 31)).map(date.isoformat)
+NUMBERS = st.decimals(-1000, 1000, places=2).map(lambda n: str(n).replace(".", ",")) | st.floats(-1e6, 1e6).map(str)
+GOOD_CELLS = {
+    "goal_id": st.uuids().map(str),
+    "status": st.sampled_from([*LABELS, *LABELS.values(), "CONCLUÍDA", " em andamento ", "Nao Iniciada"]),
+    "reported_on": DAYS,
+    "percent_complete": NUMBERS,
+    "achieved_value": NUMBERS,
+    "expected_delivery": DAYS,
+}
+# Cells of their column's type that the checks refuse (no code, not YYYY-MM-DD, not finite)...
+REFUSED_DAYS = st.sampled_from(["31/01/2024", "2024-1-5", "20240105", "amanhã", "jan 5 2024"])
+REFUSED_NUMBERS = st.sampled_from(["NaN", "nan", "inf", "-Infinity", "Infinity"])
+REFUSED_CELLS = GOOD_CELLS | {
+    "status": st.sampled_from(["quase pronta", "concluído", "EM-ANDAMENTO"]) | ODD_CELL,
+    "reported_on": REFUSED_DAYS,
+    "percent_complete": REFUSED_NUMBERS,
+    "achieved_value": REFUSED_NUMBERS,
+    "expected_delivery": REFUSED_DAYS,
+}
+# ...and cells that are not of their type at all.
+BROKEN_DAYS = st.sampled_from(["2024-02-30", "2024-13-01", "0000-01-01", "2024-12-32"])
+BROKEN_NUMBERS = st.sampled_from(["1e999", "1e-999", "1,2,3", "1..5", "abc", "5%"])
+BROKEN_CELLS = {
+    "goal_id": st.sampled_from(["not-an-id", "1234", "a0eebc99-9c0b"]) | ODD_CELL,
+    "status": ODD_CELL,
+    "reported_on": BROKEN_DAYS | ODD_CELL,
+    "percent_complete": BROKEN_NUMBERS | ODD_CELL,
+    "achieved_value": BROKEN_NUMBERS | ODD_CELL,
+    "expected_delivery": BROKEN_DAYS | ODD_CELL,
+}
+TYPED_COLUMNS = list(GOOD_CELLS)
+
+
+@st.composite
+def status_files(draw: st.DrawFn) -> tuple[list[list[str]], bool]:
+    """Rows of typed cells, some of a column or two refused or broken, and whether none is broken."""
+    spoilt = draw(st.sets(st.sampled_from(TYPED_COLUMNS), max_size=2))
+    bad = draw(st.sampled_from((REFUSED_CELLS, BROKEN_CELLS)))
+    rows = []
+    for _ in range(draw(st.integers(1, 6))):
+        rows.append([draw(bad[c] if c in spoilt and draw(st.booleans()) else GOOD_CELLS[c]) for c in TYPED_COLUMNS])
+    return rows, bad is REFUSED_CELLS or not spoilt
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(status_files())
+async def test_cells_read_quickly_read_as_they_do_carefully(
+    connection: AsyncConnection, drawn: tuple[list[list[str]], bool]
+) -> None:
+    """The typed pass reads each cell without testing it first, and reads the file again testing
+    each cell only when a cell stops it: whichever way a file was read, its typed table is the
+    careful reading's, and a file whose every cell is of its type is read the quick way."""
+    rows, of_their_types = drawn
+    labels = tuple(sorted(LABELS.items()))
+    body = "".join(";".join(row) + "\n" for row in rows).encode()
+    read = "SELECT * FROM status_typed ORDER BY n"
+    savepoint = await connection.begin_nested()
+    try:
+        async with AsyncSession(bind=connection, join_transaction_mode="create_savepoint") as session:
+            staged = await StatusImportRepository(session).stage(TYPED_COLUMNS, body, ";", RULES)
+            assert staged == len(rows)
+            typed = await driver(session)
+            as_staged = list(await typed.fetch(read))
+
+            async def reading(careful: bool) -> list[Any] | None:
+                await typed.execute("DROP TABLE status_typed")
+                try:
+                    async with typed.transaction():
+                        await typed.execute(keep_typed(careful, labels))
+                except asyncpg.DataError:
+                    return None
+                return list(await typed.fetch(read))
+
+            carefully = await reading(careful=True)
+            assert as_staged == carefully
+            quickly = await reading(careful=False)
+            assert quickly in (None, carefully)
+            if of_their_types:
+                assert quickly is not None
+    finally:
+        await savepoint.rollback()

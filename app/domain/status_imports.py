@@ -12,7 +12,7 @@ from datetime import date
 from app.core.errors import InvalidInput
 from app.core.principal import Principal
 from app.domain.access import STATUS_REPORTS
-from app.domain.goal_rules import MONITORED, GoalStatus
+from app.domain.goal_rules import GOAL_STATUS_LABELS, MONITORED
 from app.domain.instruments import TEXT_MAX_LENGTH, InstrumentService
 from app.domain.territory_files import LineProblem, decode, delimiter_of, header_key
 from app.domain.territory_import import ImportRejected
@@ -83,11 +83,12 @@ class StatusImportService:
         if not header.strip():
             raise ImportRejected([LineProblem(FILE, 1, "the file is empty")])
         columns, delimiter = _header(header)
+        labels = {str(code): label for code, label in GOAL_STATUS_LABELS.items()}
+        rules = StatusRules(labels, frozenset(MONITORED), TEXT_MAX_LENGTH, today)
         try:
-            rows = await self.imports.stage(columns, body.encode(), delimiter)
+            rows = await self.imports.stage(columns, body.encode(), delimiter, rules)
         except BrokenFile as broken:
             raise ImportRejected([LineProblem(FILE, broken.line, broken.reason)]) from broken
-        rules = StatusRules(frozenset(GoalStatus), frozenset(MONITORED), TEXT_MAX_LENGTH, today)
         if problems := await self.imports.problems(instrument.id, rules, MOST_PROBLEMS):
             raise ImportRejected([LineProblem(FILE, p.line, p.reason, p.column) for p in problems])
         if dry_run:
