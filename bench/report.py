@@ -119,16 +119,19 @@ def targets(results: dict[str, Any]) -> list[tuple[str, str, bool | None, str]]:
         if item["name"] == "status_updates":
             seconds, copy = item["product_s"], item["copy_s"]
             scaled, copy_scaled = (value * 100_000 / item["rows"] for value in (seconds, copy))
+            halves = (("≤ 1 s", scaled <= 1), ("≥ 0.5× COPY", copy / seconds >= 0.5))
+            missed = " and ".join(name for name, met in halves if not met)
             rows.append(
                 (
                     "Import: 100k status updates ≤ 1 s, ≥ 0.5× COPY",
                     f"{item['rows']:,} in {seconds:.2f} s ({scaled:.1f} s per 100k), {_ratio(copy, seconds)} of COPY",
-                    scaled <= 1 and copy / seconds >= 0.5,
-                    f"raw COPY of the same rows takes {copy_scaled:.1f} s per 100k here (each row's references "
-                    "checked one by one, and four indexes), so 1 s through the endpoint would be faster than COPY "
-                    "alone; the endpoint adds the upload, a pass reading every cell into its type (about 0.2 s; "
-                    "trimming cells, parsing ids and matching day formats are most of it), the checks (under 0.1 s) "
-                    "and the drawing of the new entries and their ids (about 0.1 s), before its own COPY",
+                    all(met for _, met in halves),
+                    f"missed: {missed}. Raw COPY of the same rows takes {copy_scaled:.1f} s per 100k here (each "
+                    "row's references checked one by one, about 0.6 s of it, and four indexes), so 1 s through the "
+                    "endpoint would be faster than COPY alone; the endpoint adds the upload, a pass reading every "
+                    "cell into its type (about 0.2 s; trimming cells, parsing ids and matching day formats are most "
+                    "of it), the checks (under 0.1 s) and the drawing of the new entries and their ids (about 0.1 s), "
+                    "before its own COPY",
                 )
             )
     peak = results["memory"]["peak_rss_mib"].get("product")
