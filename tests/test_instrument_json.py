@@ -16,9 +16,9 @@ from sqlmodel import col
 from app.api.routes.instruments import InstrumentOut, instrument_out
 from app.core.pagination import PageRequest
 from app.domain.instruments import InstrumentQuery, InstrumentService
-from app.repositories import Repositories
+from app.repositories import Repositories, documents, goals
 from app.repositories.tables import Instrument
-from tests.support import Account, ConnectionBoundDatabase, principal_of_account
+from tests.support import MANAUS, SAO_GABRIEL, Account, ConnectionBoundDatabase, principal_of_account
 
 DAYS = [None, "2019-01-01", "2024-03-30", "2024-04-01", "2024-06-01", "2031-12-31"]
 AWKWARD = {
@@ -154,3 +154,43 @@ async def test_an_unseen_or_unknown_instrument_is_a_problem(
         404,
         "no instrument 00000000-0000-7000-8000-000000000000",
     )
+
+
+KEPT_STATEMENTS = (
+    documents._instrument_statement,
+    documents._instrument_page_statement,
+    documents._instrument_connection_statement,
+    goals._page_json_statement,
+)
+
+
+async def test_callers_of_one_scope_share_each_kept_statement_each_run_for_its_own_territory(
+    client: httpx.AsyncClient, accounts: dict[str, Account]
+) -> None:
+    """The gestores of two municipalities are given the same kept statements (a national
+    deployment has 5,570 municipalities' gestores, more than the caches hold), each run with
+    the caller's own municipality: each sees its plan, by id, in the list, in GraphQL and
+    through its goals, and the other's is not there (404)."""
+    admin = accounts["admin"]
+    plans = {
+        code: await _created(client, admin, {"kind": "PAS", "owner_type": "municipality", "owner": code, "year": 2024})
+        for code in (MANAUS, SAO_GABRIEL)
+    }
+    query = "query($id: UUID!) { instrument(id: $id) { databaseId } instruments(first: 10) { nodes { databaseId } } }"
+    for statement in KEPT_STATEMENTS:
+        statement.cache_clear()
+    kept: list[int] = []
+    for account, own, other in (
+        (accounts["gestor"], MANAUS, SAO_GABRIEL),
+        (accounts["gestor_other"], SAO_GABRIEL, MANAUS),
+    ):
+        assert [item["id"] for item in await _listed(client, account, 10)] == [plans[own]]
+        for code, found in ((own, 200), (other, 404)):
+            for path in (f"/api/v1/instruments/{plans[code]}", f"/api/v1/instruments/{plans[code]}/goals?flat=true"):
+                assert (await client.get(path, headers=account.headers)).status_code == found, (path, account)
+        answer = await client.post(
+            "/graphql", json={"query": query, "variables": {"id": plans[other]}}, headers=account.headers
+        )
+        assert answer.json()["data"] == {"instrument": None, "instruments": {"nodes": [{"databaseId": plans[own]}]}}
+        kept.append(sum(statement.cache_info().currsize for statement in KEPT_STATEMENTS))
+    assert kept[0] == kept[1] >= len(KEPT_STATEMENTS)

@@ -40,7 +40,7 @@ from app.repositories.instruments import InstrumentFilter, days_late_of, situati
 from app.repositories.instruments import filtered as filtered_instruments
 from app.repositories.paging import after_key, cursor_of, cursor_values, json_page
 from app.repositories.prepared import STATEMENTS_KEPT, Prepared, bound
-from app.repositories.scoping import instrument_scope, visible_instruments
+from app.repositories.scoping import InstrumentScope, instrument_scope, scope_values, visible_instruments
 from app.repositories.tables import Goal, HealthRegion, Instrument, Municipality, RegionMembership
 
 # PostgreSQL's functions take at most 100 arguments: json_build_object, 50 keys.
@@ -166,14 +166,14 @@ class DocumentRepository:
     async def region(self, principal: Principal, code: str, shape: Shape, shown: Shown) -> str | None:
         """The region (public, like all territory) in `shape`; None if there is none."""
         found: str | None = await _region_statement(instrument_scope(principal), shape, shown).value(
-            self.session, region_code=code
+            self.session, region_code=code, **scope_values(principal)
         )
         return found
 
     async def municipality(self, principal: Principal, code: str, shape: Shape, shown: Shown) -> str | None:
         """The municipality (public) by its IBGE code, or its DATASUS one (6 digits), in `shape`."""
         statement = _municipality_statement(instrument_scope(principal), shape, shown, by_code6=len(code) == 6)
-        found: str | None = await statement.value(self.session, municipality_code=code)
+        found: str | None = await statement.value(self.session, municipality_code=code, **scope_values(principal))
         return found
 
     async def instrument(
@@ -181,7 +181,7 @@ class DocumentRepository:
     ) -> str | None:
         """The instrument in `shape` as of `day`; None if the caller may not see it."""
         statement = _instrument_statement(instrument_scope(principal), shape, day, shown)
-        found: str | None = await statement.value(self.session, instrument_id=instrument_id)
+        found: str | None = await statement.value(self.session, instrument_id=instrument_id, **scope_values(principal))
         return found
 
     async def instrument_connection(
@@ -192,7 +192,9 @@ class DocumentRepository:
         after = cursor_values(_INSTRUMENT_ORDER, page)
         scope = instrument_scope(principal)
         statement = _instrument_connection_statement(scope, where, page.limit, shape, day, shown, after is not None)
-        found: str = await statement.value(self.session, **({"page_after": after[0]} if after else {}))
+        found: str = await statement.value(
+            self.session, **scope_values(principal), **({"page_after": after[0]} if after else {})
+        )
         return found
 
     async def instrument_page(
@@ -205,55 +207,56 @@ class DocumentRepository:
             page,
             _INSTRUMENT_ORDER,
             lambda resumed: _instrument_page_statement(scope, where, shape, day, shown, resumed=resumed),
+            **scope_values(principal),
         )
 
 
 # Clients send the same few documents: building a statement this size costs more than running
-# it, so each is built and compiled once per caller's scope and shape (its days and pages included),
-# keys bound.
+# it, so each is built and compiled once per scope of callers and shape (its days and pages
+# included), keys and the caller's territory (`scope_values`) bound.
 
 
 @lru_cache(maxsize=STATEMENTS_KEPT)
-def _region_statement(principal: Principal, shape: Shape, shown: Shown) -> Prepared:
+def _region_statement(scope: InstrumentScope, shape: Shape, shown: Shown) -> Prepared:
     region = HealthRegion.__table__.alias("r")  # type: ignore[attr-defined]
-    body = _Writer(principal, shown).region(region, shape)
+    body = _Writer(scope, shown).region(region, shape)
     return Prepared.of(sa.select(body.cast(sa.Text)).where(region.c.code == bound("region_code", sa.CHAR(5))))
 
 
 @lru_cache(maxsize=STATEMENTS_KEPT)
-def _municipality_statement(principal: Principal, shape: Shape, shown: Shown, *, by_code6: bool) -> Prepared:
+def _municipality_statement(scope: InstrumentScope, shape: Shape, shown: Shown, *, by_code6: bool) -> Prepared:
     municipality = Municipality.__table__.alias("m")  # type: ignore[attr-defined]
-    body = _Writer(principal, shown).municipality(municipality, shape)
+    body = _Writer(scope, shown).municipality(municipality, shape)
     key, wanted = (municipality.c.code6, sa.CHAR(6)) if by_code6 else (municipality.c.code, sa.CHAR(7))
     return Prepared.of(sa.select(body.cast(sa.Text)).where(key == bound("municipality_code", wanted)))
 
 
 @lru_cache(maxsize=STATEMENTS_KEPT)
-def _instrument_statement(principal: Principal, shape: Shape, day: date, shown: Shown) -> Prepared:
+def _instrument_statement(scope: InstrumentScope, shape: Shape, day: date, shown: Shown) -> Prepared:
     wanted = bound("instrument_id", sa.Uuid)
-    instrument = sa.select(Instrument).where(col(Instrument.id) == wanted, visible_instruments(principal)).subquery("i")
-    body = _Writer(principal, shown).instrument(instrument, shape, day)
+    instrument = sa.select(Instrument).where(col(Instrument.id) == wanted, visible_instruments(scope)).subquery("i")
+    body = _Writer(scope, shown).instrument(instrument, shape, day)
     return Prepared.of(sa.select(body.cast(sa.Text)).select_from(instrument))
 
 
 _INSTRUMENT_ORDER = [col(Instrument.id)]
 
 
-def _listed_instruments(principal: Principal, where: InstrumentFilter, *, resumed: bool) -> sa.Select[Any]:
+def _listed_instruments(scope: InstrumentScope, where: InstrumentFilter, *, resumed: bool) -> sa.Select[Any]:
     """The list's instruments (InstrumentRepository.page's), after the cursor bound to page_after
     when `resumed`: bound, so that a client paging on reuses one statement."""
-    statement = filtered_instruments(principal, where)
+    statement = filtered_instruments(scope, where)
     return statement.where(col(Instrument.id) > bound("page_after", sa.Uuid)) if resumed else statement
 
 
 @lru_cache(maxsize=STATEMENTS_KEPT)
 def _instrument_connection_statement(
-    principal: Principal, where: InstrumentFilter, limit: int, shape: Shape, day: date, shown: Shown, resumed: bool
+    scope: InstrumentScope, where: InstrumentFilter, limit: int, shape: Shape, day: date, shown: Shown, resumed: bool
 ) -> Prepared:
     """DocumentRepository.instrument_connection's statement for a page of `limit`, the cursor bound."""
     page = PageRequest(limit=limit)
-    listed = _numbered(_listed_instruments(principal, where, resumed=resumed), _INSTRUMENT_ORDER, page, None, "i")
-    writer = _Writer(principal, shown)
+    listed = _numbered(_listed_instruments(scope, where, resumed=resumed), _INSTRUMENT_ORDER, page, None, "i")
+    writer = _Writer(scope, shown)
     connection = Related("instruments", shape, page=page)
     body = _page(connection, listed, lambda each: writer.instrument(listed, each, day), cursor_of(listed.c.id))
     return Prepared.of(sa.select(body.cast(sa.Text)))
@@ -261,21 +264,21 @@ def _instrument_connection_statement(
 
 @lru_cache(maxsize=STATEMENTS_KEPT)
 def _instrument_page_statement(
-    principal: Principal, where: InstrumentFilter, shape: Shape, day: date, shown: Shown, *, resumed: bool
+    scope: InstrumentScope, where: InstrumentFilter, shape: Shape, day: date, shown: Shown, *, resumed: bool
 ) -> Prepared:
     """The list's page (as InstrumentRepository.page reads it) and each instrument's JSON, in
     UTF-8: the driver decodes no text. The cursor and the page size are bound."""
-    statement = _listed_instruments(principal, where, resumed=resumed)
+    statement = _listed_instruments(scope, where, resumed=resumed)
     rows = statement.order_by(*_INSTRUMENT_ORDER).limit(bound("page_limit", sa.Integer)).subquery("i")
-    body = sa.func.convert_to(_Writer(principal, shown).instrument(rows, shape, day).cast(sa.Text), "UTF8")
+    body = sa.func.convert_to(_Writer(scope, shown).instrument(rows, shape, day).cast(sa.Text), "UTF8")
     return Prepared.of(sa.select(rows.c.id, body).order_by(rows.c.id))
 
 
 class _Writer:
-    """Writes one statement's JSON for one caller, object by object."""
+    """Writes one statement's JSON for one scope of callers, object by object."""
 
-    def __init__(self, principal: Principal, shown: Shown) -> None:
-        self.principal = principal
+    def __init__(self, scope: InstrumentScope, shown: Shown) -> None:
+        self.scope = scope
         self.shown = shown
 
     def region(self, r: Any, shape: Shape) -> ColumnElement[Any]:
@@ -301,7 +304,7 @@ class _Writer:
             if not isinstance(related.where, InstrumentFilter) or related.day is None:
                 raise Unsupported("instruments without their filter")
             day, page = related.day, related.page or PageRequest()
-            statement = filtered_instruments(self.principal, related.where).where(
+            statement = filtered_instruments(self.scope, related.where).where(
                 col(Instrument.municipality_code) == m.c.code
             )
             listed = _numbered(statement, [col(Instrument.id)], page, m, "i")

@@ -25,7 +25,7 @@ from app.repositories.bulk import copy_rows
 from app.repositories.errors import flush_unique
 from app.repositories.paging import json_page, keyset_page, keyset_pages
 from app.repositories.prepared import STATEMENTS_KEPT, Prepared, bound
-from app.repositories.scoping import instrument_scope, visible_instruments
+from app.repositories.scoping import InstrumentScope, instrument_scope, scope_values, visible_instruments
 from app.repositories.tables import Goal, Instrument, MonitoringRound, StatusUpdate, utc_now
 
 SORT_KEY_DIGITS = 5  # sibling positions 00001…99999, so text order is tree order
@@ -93,11 +93,9 @@ def _key(goal: Goal) -> tuple[CursorValue, ...]:
     return (goal.sort_key,)
 
 
-def _visible(statement: sa.Select[Any], principal: Principal) -> sa.Select[Any]:
-    """Goals (or their entries) of the instruments the caller may see."""
-    return statement.join(Instrument, col(Instrument.id) == col(Goal.instrument_id)).where(
-        visible_instruments(principal)
-    )
+def _visible(statement: sa.Select[Any], viewer: Principal | InstrumentScope) -> sa.Select[Any]:
+    """Goals (or their entries) of the instruments the caller (or a scope of them) may see."""
+    return statement.join(Instrument, col(Instrument.id) == col(Goal.instrument_id)).where(visible_instruments(viewer))
 
 
 def _grouped(goals: Iterable[Goal], by: str) -> dict[uuid.UUID, list[Goal]]:
@@ -277,14 +275,15 @@ def _goal_json(shown: GoalJson) -> tuple[ColumnElement[bytes], sa.FromClause]:
 
 
 @lru_cache(maxsize=STATEMENTS_KEPT)
-def _page_json_statement(principal: Principal, where: GoalFilter, shown: GoalJson, *, resumed: bool) -> Prepared:
-    """GoalRepository.page_json's statement for one caller's scope and filter; the instrument, the day,
-    the page size and the cursor are bound. Each goal's JSON comes as UTF-8 bytes, which go
-    into the body untouched: the driver decodes no text. The goals are read once, in the scan
-    that filters, orders and cuts them to the page. Read again by id, as when a subquery listed
-    the page's ids, they cost PostgreSQL 1.85 ms of CPU a page at national scale, not 1.3."""
+def _page_json_statement(scope: InstrumentScope, where: GoalFilter, shown: GoalJson, *, resumed: bool) -> Prepared:
+    """GoalRepository.page_json's statement for one scope of callers and filter; the caller's
+    territory, the instrument, the day, the page size and the cursor are bound. Each goal's JSON
+    comes as UTF-8 bytes, which go into the body untouched: the driver decodes no text. The
+    goals are read once, in the scan that filters, orders and cuts them to the page. Read again
+    by id, as when a subquery listed the page's ids, they cost PostgreSQL 1.85 ms of CPU a page
+    at national scale, not 1.3."""
     body, rows_with_status = _goal_json(shown)
-    statement = _visible(sa.select(_G.c.sort_key, body).select_from(rows_with_status), principal).where(
+    statement = _visible(sa.select(_G.c.sort_key, body).select_from(rows_with_status), scope).where(
         *criteria(where, _AS_OF), _G.c.instrument_id == bound("page_instrument", sa.Uuid)
     )
     if resumed:
@@ -293,20 +292,20 @@ def _page_json_statement(principal: Principal, where: GoalFilter, shown: GoalJso
 
 
 @lru_cache(maxsize=STATEMENTS_KEPT)
-def _tree_json_statement(principal: Principal, shown: GoalJson) -> Prepared:
-    """GoalRepository.tree_json's statement for one caller's scope: every goal of the bound
+def _tree_json_statement(scope: InstrumentScope, shown: GoalJson) -> Prepared:
+    """GoalRepository.tree_json's statement for one scope of callers: every goal of the bound
     instrument in reading order, with its parent and its body as the flat list writes it."""
     body, rows_with_status = _goal_json(shown)
-    statement = _visible(sa.select(_G.c.id, _G.c.parent_id, body).select_from(rows_with_status), principal)
+    statement = _visible(sa.select(_G.c.id, _G.c.parent_id, body).select_from(rows_with_status), scope)
     return Prepared.of(statement.where(_G.c.instrument_id == bound("tree_instrument", sa.Uuid)).order_by(_G.c.sort_key))
 
 
 @lru_cache(maxsize=STATEMENTS_KEPT)
-def _one_json_statement(principal: Principal, shown: GoalJson) -> Prepared:
-    """GoalRepository.one_json's statement for one caller's scope: the bound goal, if the caller
+def _one_json_statement(scope: InstrumentScope, shown: GoalJson) -> Prepared:
+    """GoalRepository.one_json's statement for one scope of callers: the bound goal, if the caller
     may see it, with the body the flat list writes for it."""
     body, rows_with_status = _goal_json(shown)
-    statement = _visible(sa.select(body).select_from(rows_with_status), principal)
+    statement = _visible(sa.select(body).select_from(rows_with_status), scope)
     return Prepared.of(statement.where(_G.c.id == bound("goal_id", sa.Uuid)))
 
 
@@ -400,12 +399,13 @@ class GoalRepository:
             lambda resumed: _page_json_statement(scope, where, shown, resumed=resumed),
             page_instrument=instrument_id,
             **{_AS_OF.key: as_of},
+            **scope_values(principal),
         )
 
     async def one_json(self, principal: Principal, goal_id: uuid.UUID, as_of: date, shown: GoalJson) -> bytes | None:
         """The goal's JSON body as `page_json` builds it; None if the caller may not see it."""
         found: bytes | None = await _one_json_statement(instrument_scope(principal), shown).value(
-            self.session, goal_id=goal_id, **{_AS_OF.key: as_of}
+            self.session, goal_id=goal_id, **{_AS_OF.key: as_of}, **scope_values(principal)
         )
         return found
 
@@ -415,7 +415,8 @@ class GoalRepository:
         """Every goal of the instrument, parents first, each with its JSON body built by
         PostgreSQL as `page_json` builds it; none if the caller may not see the instrument."""
         statement = _tree_json_statement(instrument_scope(principal), shown)
-        rows = await statement.rows(self.session, tree_instrument=instrument_id, **{_AS_OF.key: as_of})
+        values = {_AS_OF.key: as_of, **scope_values(principal)}
+        rows = await statement.rows(self.session, tree_instrument=instrument_id, **values)
         return [JsonNode(goal_id, parent_id, body) for goal_id, parent_id, body in rows]
 
     async def trees(self, principal: Principal, instrument_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[Goal]]:

@@ -16,7 +16,7 @@ from app.core.principal import Principal
 from app.repositories.audit import assign_identities
 from app.repositories.errors import flush_unique
 from app.repositories.paging import keyset_page, keyset_pages
-from app.repositories.scoping import visible_instruments
+from app.repositories.scoping import InstrumentScope, visible_instruments
 from app.repositories.tables import (
     Deliberation,
     EnteCalendar,
@@ -78,8 +78,8 @@ def _key(instrument: Instrument) -> tuple[CursorValue, ...]:
     return (str(instrument.id),)
 
 
-def filtered(principal: Principal, where: InstrumentFilter) -> sa.Select[Any]:
-    statement = sa.select(Instrument).where(visible_instruments(principal))
+def filtered(viewer: Principal | InstrumentScope, where: InstrumentFilter) -> sa.Select[Any]:
+    statement = sa.select(Instrument).where(visible_instruments(viewer))
     for column, value in (
         (Instrument.kind, where.kind),
         (Instrument.owner_type, where.owner_type),

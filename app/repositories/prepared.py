@@ -6,7 +6,7 @@ than PostgreSQL took to run them.
 
 A statement is built with a named `bindparam` for each value that varies between executions;
 any other value in it is fixed when it is compiled, so the caller keeps one `Prepared` per
-combination of the rest (the caller's scope, the filters), as the repositories' caches do."""
+combination of the rest (the scope of callers, the filters), as the repositories' caches do."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from app.repositories.bulk import joined_driver
 
 _DIALECT = asyncpg_dialect.dialect()  # type: ignore[no-untyped-call]
-# Clients send the same few reads: statements are kept per caller and shape, this many of each kind.
+# Clients send the same few reads: statements are kept per scope and shape, this many of each kind.
 STATEMENTS_KEPT = 64
 
 

@@ -6,6 +6,7 @@ for that caller, a row that does not exist (404, never 403).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -13,6 +14,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import col
 
 from app.core.principal import Principal, Role
+from app.repositories.prepared import bound
 from app.repositories.tables import STATUSES, Instrument, RegionMembership, User
 
 
@@ -31,36 +33,60 @@ _UF_READERS = frozenset({Role.COSEMS, Role.SES})
 _PUBLIC_STATUSES = tuple(status for status in STATUSES if status not in ("nao_iniciado", "em_elaboracao"))
 
 
-def instrument_scope(principal: Principal) -> Principal:
-    """What of `principal` visible_instruments reads (a test holds the two together): the
-    statements kept compiled for reuse are kept per scope, so callers who see the same
-    instruments share them, where keeping them per account would build one for each."""
-    return Principal(
-        user_id=None,
-        role=principal.role,
-        uf=principal.uf,
-        municipality_code=principal.municipality_code,
-        region_codes=principal.region_codes,
-    )
+@dataclass(frozen=True)
+class InstrumentScope:
+    """Which instruments a kind of caller sees, without whose: its role, and whether it is
+    bound to a UF and to a municipality. The statements kept compiled for reuse are kept per
+    scope and given the caller's own values (`scope_values`) at each execution, so the gestores
+    of every municipality share one; kept per caller's values, each would be built anew (3 ms)
+    as soon as more municipalities' callers came than the cache holds."""
+
+    role: Role | None
+    by_uf: bool
+    by_municipality: bool
 
 
-def visible_instruments(principal: Principal) -> ColumnElement[Any]:
+def instrument_scope(principal: Principal) -> InstrumentScope:
+    return InstrumentScope(principal.role, principal.uf is not None, principal.municipality_code is not None)
+
+
+def scope_values(principal: Principal) -> dict[str, Any]:
+    """The values a scope's statement is given for this caller (a test holds them together)."""
+    return {
+        "scope_uf": principal.uf,
+        "scope_municipality": principal.municipality_code,
+        "scope_regions": sorted(principal.region_codes),
+    }
+
+
+def visible_instruments(viewer: Principal | InstrumentScope) -> ColumnElement[Any]:
     """National roles see every instrument; UF roles their UF's; an apoiador the instruments of
     its regions and of their member municipalities; gestor and conselho their ente's;
-    anonymous callers the ones past drafting. Reads only what instrument_scope keeps."""
-    role = principal.role
-    if role in _NATIONAL_READERS or (role is Role.AUDITOR and principal.uf is None):
+    anonymous callers the ones past drafting. A caller's predicate holds its values; a scope's
+    reads them from the parameters `scope_values` names, bound at each execution."""
+    if isinstance(viewer, Principal):
+        scope, values = instrument_scope(viewer), scope_values(viewer)
+    else:
+        scope, values = viewer, None
+
+    def given(name: str, type_: Any) -> sa.BindParameter[Any]:
+        if values is None:
+            return bound(name, type_)
+        return sa.bindparam(name, values[name], type_=type_, unique=True)
+
+    role = scope.role
+    if role in _NATIONAL_READERS or (role is Role.AUDITOR and not scope.by_uf):
         return sa.true()
     if role in _UF_READERS or role is Role.AUDITOR:
-        return col(Instrument.uf) == principal.uf
+        return col(Instrument.uf) == given("scope_uf", sa.CHAR(2))
     if role is Role.APOIADOR:
-        regions = sorted(principal.region_codes)
+        regions = given("scope_regions", sa.ARRAY(sa.CHAR(5)))
         members = sa.select(col(RegionMembership.municipality_code)).where(
-            col(RegionMembership.region_code).in_(regions), col(RegionMembership.valid_to).is_(None)
+            col(RegionMembership.region_code) == sa.any_(regions), col(RegionMembership.valid_to).is_(None)
         )
-        return sa.or_(col(Instrument.region_code).in_(regions), col(Instrument.municipality_code).in_(members))
+        return sa.or_(col(Instrument.region_code) == sa.any_(regions), col(Instrument.municipality_code).in_(members))
     if role in (Role.GESTOR, Role.CONSELHO):
-        if principal.municipality_code is not None:
-            return col(Instrument.municipality_code) == principal.municipality_code
-        return sa.and_(col(Instrument.owner_type) == "state", col(Instrument.uf) == principal.uf)
+        if scope.by_municipality:
+            return col(Instrument.municipality_code) == given("scope_municipality", sa.CHAR(7))
+        return sa.and_(col(Instrument.owner_type) == "state", col(Instrument.uf) == given("scope_uf", sa.CHAR(2)))
     return col(Instrument.status).in_(_PUBLIC_STATUSES)
