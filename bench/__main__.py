@@ -38,6 +38,7 @@ from app.repositories import Repositories
 from app.repositories.database import Database
 from app.repositories.embedded import EmbeddedPostgres
 from app.repositories.migrations import upgrade
+from app.repositories.tables import new_id
 from bench import ingest, report
 from bench.dataset import SCALES, Loaded, load
 from bench.scenarios import PANEL_YEAR, POSTGRAPHILE_FUNCTION, SCENARIOS, Scenario
@@ -245,6 +246,39 @@ async def _facts(url: str) -> tuple[dict[str, Any], dict[str, list[str]], str, d
         await connection.close()
 
 
+# Scenarios whose keys are instruments, read by the instrument's own ente: the gestor of its
+# municipality, else the SES of its UF. With one account for every request, the product would
+# never pay for what depends on who calls (its kept statements, its checked tokens).
+OWNED_TARGETS = ("page", "instrument")
+CALLER_DOMAIN = "callers.bench.local"
+
+
+async def _callers(url: str, tokens: TokenService) -> dict[str, dict[str, str]]:
+    """Each instrument target's Authorization header, its owner's account made if missing."""
+    connection = await asyncpg.connect(url)
+    try:
+        owners = await connection.fetch(
+            """SELECT t.key, CASE WHEN i.municipality_code IS NULL THEN 'ses' ELSE 'gestor' END AS role,
+                 i.uf, i.municipality_code FROM bench_target t JOIN instrument i ON i.id = t.key::uuid
+               WHERE t.scenario = ANY($1::text[])""",
+            list(OWNED_TARGETS),
+        )
+        emails = {o["key"]: f"{o['role']}-{o['municipality_code'] or o['uf']}@{CALLER_DOMAIN}".lower() for o in owners}
+        await connection.executemany(
+            """INSERT INTO app_user (id, kind, email, name, secret_hash, role, uf, municipality_code, active,
+                 version, failed_logins) VALUES ($1, 'person', $2, 'Bench caller', '!', $3, $4, $5, true, 1, 0)
+               ON CONFLICT (email) DO NOTHING""",
+            [(new_id(), emails[o["key"]], o["role"], o["uf"], o["municipality_code"]) for o in owners],
+        )
+        ids = dict(await connection.fetch("SELECT email, id FROM app_user WHERE email LIKE $1", f"%@{CALLER_DOMAIN}"))
+    finally:
+        await connection.close()
+    return {
+        o["key"]: {"Authorization": f"Bearer {tokens.issue(ids[emails[o['key']]], o['role']).access_token}"}
+        for o in owners
+    }
+
+
 def prepare(admin_url: str, scale: str, seed: int) -> tuple[str, bool]:
     """The scale's database, built unless a finished one is kept from an earlier run."""
     name = f"bench_{scale}_{seed}_v{DATASET_VERSION}"
@@ -400,20 +434,30 @@ def _pgbench(script: str, url: str, concurrency: int, timing: Timing, work: Path
     }
 
 
-def _requests(scenario: Scenario, stack: str, targets: dict[str, list[str]]) -> list[tuple[str, str, str | None]]:
+Request = tuple[str, str, str | None, dict[str, str]]  # method, path, body, its own headers
+
+
+def _requests(
+    scenario: Scenario, stack: str, targets: dict[str, list[str]], callers: dict[str, dict[str, str]]
+) -> list[Request]:
+    """The scenario's requests on `stack`, one per key; the product's carry the key's caller."""
     method, path, body = scenario.requests[stack]
     keys = targets.get(scenario.target, [""]) if scenario.target else [""]
-    return [(method, path.format(key=key), body.format(key=key) if body else None) for key in keys]
+    own = SERVER_OF[stack] == "product"
+    return [
+        (method, path.format(key=key), body.format(key=key) if body else None, callers.get(key, {}) if own else {})
+        for key in keys
+    ]
 
 
-def _check(scenario: Scenario, stack: str, request: tuple[str, str, str | None], headers: dict[str, str]) -> int:
+def _check(scenario: Scenario, stack: str, request: Request, headers: dict[str, str]) -> int:
     """One request before measuring: it must succeed and carry data. Returns the body's size."""
-    method, path, body = request
+    method, path, body, own_headers = request
     call = urllib.request.Request(
         f"http://127.0.0.1:{PORTS[SERVER_OF[stack]]}{path}",
         data=body.encode() if body else None,
         method=method,
-        headers=headers | ({"Content-Type": "application/json"} if body else {}),
+        headers=headers | own_headers | ({"Content-Type": "application/json"} if body else {}),
     )
     with urllib.request.urlopen(call, timeout=120) as answer:  # noqa: S310
         content = answer.read()
@@ -426,6 +470,7 @@ def _check(scenario: Scenario, stack: str, request: tuple[str, str, str | None],
 def run_reads(
     scenarios: list[Scenario],
     targets: dict[str, list[str]],
+    callers: dict[str, dict[str, str]],
     processes: dict[str, subprocess.Popen[bytes]],
     headers: dict[str, str],
     url: str,
@@ -438,7 +483,7 @@ def run_reads(
         runners = [s for s in scenario.requests if SERVER_OF[s] in processes]
         for stack in runners:
             sizes[f"{scenario.name}/{stack}"] = _check(
-                scenario, stack, _requests(scenario, stack, targets)[0], _auth(stack, headers)
+                scenario, stack, _requests(scenario, stack, targets, callers)[0], _auth(stack, headers)
             )
         if scenario.pgbench:
             runners.append("pgbench")
@@ -456,7 +501,7 @@ def run_reads(
                                 "host": "127.0.0.1",
                                 "port": PORTS[SERVER_OF[stack]],
                                 "headers": _auth(stack, headers),
-                                "requests": _requests(scenario, stack, targets),
+                                "requests": _requests(scenario, stack, targets, callers),
                                 "concurrency": concurrency,
                                 "warmup": timing.warmup,
                                 "duration": timing.duration,
@@ -555,12 +600,13 @@ def main() -> None:
             )
         else:
             skipped["postgraphile"] = reason or ""
-        token = TokenService(Settings(jwt_secret=SecretStr(secret))).issue(uuid.UUID(admin_id), "admin")
-        headers = {"Authorization": f"Bearer {token.access_token}"}
+        tokens = TokenService(Settings(jwt_secret=SecretStr(secret)))
+        headers = {"Authorization": f"Bearer {tokens.issue(uuid.UUID(admin_id), 'admin').access_token}"}
+        callers = asyncio.run(_callers(url, tokens))
         rss_start = {name: _status_of(p, "VmRSS") for name, p in processes.items()}
         chosen = [s for s in SCENARIOS if not args.only or s.name in args.only]
         wanted_ingest = not args.only or "ingest" in args.only
-        reads, sizes = run_reads(chosen, targets, processes, headers, url, timing, work)
+        reads, sizes = run_reads(chosen, targets, callers, processes, headers, url, timing, work)
         peaks = {name: _status_of(p, "VmHWM") for name, p in processes.items()}
         panel_plan = asyncio.run(explain_panel(url, PANEL_YEAR))
         ingests = (
@@ -583,6 +629,7 @@ def main() -> None:
             "versions": _versions("postgraphile" in processes),
             "reads": reads,
             "body_bytes": sizes,
+            "callers": len({caller["Authorization"] for caller in callers.values()}),
             "memory": {"rss_start_mib": rss_start, "peak_rss_mib": peaks},
             "ingest": ingests,
             "panel_plan": panel_plan,

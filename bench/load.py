@@ -92,7 +92,7 @@ async def _connection(
 async def run(spec: dict[str, Any]) -> dict[str, Any]:
     rng = random.Random(spec.get("seed", 1))
     headers = spec.get("headers", {})
-    requests = [_request(method, path, body, headers) for method, path, body in spec["requests"]]
+    requests = [_request(method, path, body, headers | own) for method, path, body, own in spec["requests"]]
     tally = Tally(enough_at=spec["concurrency"])
     warmup, duration = spec["warmup"], spec["duration"]
     begin = time.perf_counter()

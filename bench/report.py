@@ -164,6 +164,16 @@ def markdown(results: dict[str, Any]) -> str:
         "",
         "## Reads",
         "",
+        *(
+            [
+                f"The product's reads of one instrument (the metas page, the instrument by id, the GraphQL page) are "
+                f"each made by that instrument's own ente, {results['callers']:,} accounts in all: the gestor of its "
+                "municipality, else the SES of its UF. The panel, the nested read and the imports are an admin's.",
+                "",
+            ]
+            if results.get("callers")
+            else []
+        ),
         "| scenario | c | stack | req/s | p50 ms | p99 ms | errors | ÷ floor | ÷ pgbench | ÷ PostGraphile |",
         "|---|---|---|---|---|---|---|---|---|---|",
     ]

@@ -30,10 +30,12 @@ def test_small_benchmark_measures_everything(tmp_path: Path) -> None:
 
     scenarios = {row["scenario"] for row in results["reads"]}
     assert scenarios == {"goals_page", "instrument", "panel", "graphql_page", "graphql_nested"}
+    assert results["callers"] > 0  # instruments are read by their own entes' accounts
     stacks = {row["stack"] for row in results["reads"]}
     assert {"product", "rest", "floor", "pgbench"} <= stacks
     for row in results["reads"]:
         assert row["requests"] > 0, row
+        assert (row.get("non_2xx", 0), row.get("errors", 0)) == (0, 0), row  # answers, not refusals
         for figure in ("rps", "p50_ms", "p99_ms"):
             assert isinstance(row[figure], Real), row
     for name, peak in results["memory"]["peak_rss_mib"].items():
