@@ -52,6 +52,8 @@ class Settings(BaseSettings):
     graphql_max_aliases: int = Field(default=30, ge=0, le=1000)
     graphql_max_tokens: int = Field(default=2000, ge=100, le=100_000)
     graphql_max_page_size: int = Field(default=MAX_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE)
+    # Objects one answer may hold, each list counted at its `first` (app.api.graphql.cost).
+    graphql_max_objects: int = Field(default=100_000, ge=100, le=10_000_000)
     # Nested reads whose whole selection PostgreSQL can write are answered by one statement
     # (app.api.graphql.lookahead); off, every field resolves on its own, as tests compare.
     graphql_whole_reads: bool = True

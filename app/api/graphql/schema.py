@@ -20,6 +20,7 @@ from strawberry.extensions import (
 )
 from strawberry.types import ExecutionContext
 
+from app.api.graphql.cost import AnswerSizeLimit, AnswerSizes
 from app.api.graphql.documents import DocumentCache, ParsedDocuments
 from app.api.graphql.enums import EnteTypeCode, InstrumentKind, InstrumentStatus, OwnerTypeCode, PanelGrouping
 from app.api.graphql.enums import SituationCode as SituationArg
@@ -72,6 +73,7 @@ from app.api.graphql.types import (
     within,
 )
 from app.core.errors import DomainError, InvalidInput, NotFound
+from app.core.recent import RecentlyUsed
 from app.core.settings import Settings
 from app.domain.audit import AuditService
 from app.domain.calendars import CalendarService, CalendarUpdate
@@ -703,6 +705,7 @@ def _limits(settings: Settings) -> list[type[ASTValidationRule]]:
 
 def build_schema(settings: Settings) -> InstrumentaSchema:
     documents = ParsedDocuments(QUERY_CACHE_SIZE)
+    sizes = AnswerSizes(settings.graphql_max_objects, settings.graphql_max_page_size, RecentlyUsed(QUERY_CACHE_SIZE))
     schema = InstrumentaSchema(
         query=Query,
         mutation=Mutation,
@@ -713,6 +716,7 @@ def build_schema(settings: Settings) -> InstrumentaSchema:
             # Clients send the same few documents again and again: parse and check each once.
             partial(DocumentCache, documents),
             partial(ValidationCache, maxsize=QUERY_CACHE_SIZE),
+            partial(AnswerSizeLimit, sizes),
             ProblemCodes,
         ],
         execution_context_class=CompletingExecutionContext,
