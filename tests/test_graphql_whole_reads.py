@@ -118,7 +118,7 @@ def _tree(instrument: Instrument) -> tuple[list[Goal], list[StatusUpdate]]:
 
 async def _world(database: ConnectionBoundDatabase) -> dict[str, Instrument]:
     """Instruments of Manaus and São Gabriel in every situation and status (some drafts, which
-    anonymous callers do not see), with goal trees and corrected histories."""
+    anonymous callers do not see), with goal trees and corrected, back-dated histories."""
     instruments = {
         "plan": _instrument(
             MANAUS, "PMS", 2022, "aprovado", deadline=date(2021, 12, 31), milestone_on=date(2022, 2, 1)
@@ -148,7 +148,9 @@ async def _world(database: ConnectionBoundDatabase) -> dict[str, Instrument]:
         corrected = next(u for u in updates if u.goal_id == goals[2].id and u.reported_on == date(2024, 8, 31))
         correction = _entry(goals[2], date(2024, 8, 31), "parcialmente_atrasada", datetime(2024, 9, 3, tzinfo=UTC))
         correction.percent_complete, correction.supersedes_id = 80.0, corrected.id
-        session.add(correction)
+        # and an entry written last for an early day: a history is in the order of the days reported
+        backdated = _entry(goals[2], date(2024, 2, 29), "em_andamento", datetime(2024, 9, 5, tzinfo=UTC))
+        session.add_all([correction, backdated])
         await session.flush()
         await session.commit()
     return instruments
@@ -172,16 +174,19 @@ async def _both(
 
 NESTED = """query ($code: String!) { region(code: $code) { __typename id code uf name macroCode active version
   municipalities { __typename id code code6 uf name population
-    instruments { edges { cursor node { id databaseId kind ownerType owner uf municipalityCode regionCode
+    instruments(first: 10) { edges { cursor node { id databaseId kind ownerType owner uf municipalityCode regionCode
         organizationId year quadrimester endYear status statusLabel deadline milestoneOn situation daysLate title
         documentUrl notes goalStructure version
-        goals { edges { cursor node { ...goal } } nodes { databaseId } pageInfo { hasNextPage hasPreviousPage
+        goals(first: 20) { edges { cursor node { ...goal } } nodes { databaseId } pageInfo { hasNextPage hasPreviousPage
           startCursor endCursor } } } }
       pageInfo { hasNextPage endCursor } } } } }
 fragment goal on Goal { id databaseId instrumentId parentId level levelLabel number description indicatorName
   indicatorUnit polarity baselineValue baselineYear targetValue yearlyTargets { __typename year value } deadline
   deadlinePrecision prazo responsible responsibleUserId partners scope status overdue daysOverdue version
   currentStatus { __typename id databaseId goalId roundId reportedOn status statusLabel percentComplete
+    achievedValue details difficulties expectedDelivery nextSteps partialProduct responsible supersedes
+    supersededBy authorId recordedAt }
+  statusUpdates { __typename id databaseId goalId roundId reportedOn status statusLabel percentComplete
     achievedValue details difficulties expectedDelivery nextSteps partialProduct responsible supersedes
     supersededBy authorId recordedAt } }"""
 
@@ -437,9 +442,11 @@ def _pick(fields: list[str]) -> st.SearchStrategy[str]:
 def _nested(draw: st.DrawFn) -> str:
     status = draw(_pick(_STATUS))
     goal = draw(_pick(_GOAL)) + (f" currentStatus {{ {status} }}" if draw(st.booleans()) else "")
-    goals_arguments = draw(
-        st.sampled_from(["", "(first: 2)", "(level: meta)", "(overdue: false)", '(asOf: "2024-05-01")'])
-    )
+    goals_arguments = draw(st.sampled_from(["", "first: 2", "level: meta", "overdue: false", 'asOf: "2024-05-01"']))
+    if draw(st.booleans()):  # each goal's history, on pages small enough to answer (app.api.graphql.cost)
+        goal += f" statusUpdates {{ {draw(_pick([*_STATUS, 'supersededBy']))} }}"
+        goals_arguments = ", ".join(dict.fromkeys(["first: 2", *filter(None, [goals_arguments])]))
+    goals_arguments = f"({goals_arguments})" if goals_arguments else ""
     page = draw(
         st.sampled_from(["nodes { %s }", "edges { cursor node { %s } }", "pageInfo { endCursor } nodes { %s }"])
     )

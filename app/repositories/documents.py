@@ -41,7 +41,7 @@ from app.repositories.instruments import filtered as filtered_instruments
 from app.repositories.paging import after_key, cursor_of, cursor_values, json_page
 from app.repositories.prepared import STATEMENTS_KEPT, Prepared, bound
 from app.repositories.scoping import InstrumentScope, instrument_scope, scope_values, visible_instruments
-from app.repositories.tables import Goal, HealthRegion, Instrument, Municipality, RegionMembership
+from app.repositories.tables import Goal, HealthRegion, Instrument, Municipality, RegionMembership, StatusUpdate
 
 # PostgreSQL's functions take at most 100 arguments: json_build_object, 50 keys.
 MOST_KEYS = 50
@@ -61,9 +61,9 @@ def isoformat_utc(moment: Any) -> ColumnElement[str]:
     return iso_utc(moment, "+00:00")
 
 
-def _json_list(each: ColumnElement[Any], order: Any, only: ColumnElement[bool] | None = None) -> ColumnElement[Any]:
+def _json_list(each: ColumnElement[Any], *order: Any, only: ColumnElement[bool] | None = None) -> ColumnElement[Any]:
     """The JSON array of `each` in `order` (of the rows `only` keeps), [] when there is none."""
-    listed = sa.func.json_agg(aggregate_order_by(each, order))
+    listed = sa.func.json_agg(aggregate_order_by(each, *order))
     return sa.func.coalesce(listed if only is None else listed.filter(only), sa.text("'[]'"))
 
 
@@ -123,7 +123,7 @@ def _page(
     }
 
     def items(each: ColumnElement[Any]) -> ColumnElement[Any]:
-        return _json_list(each, listed.c.n, on_page)
+        return _json_list(each, listed.c.n, only=on_page)
 
     def edge(key: str, member: Any) -> ColumnElement[Any]:
         if isinstance(member, Value) and member.name == "cursor":
@@ -357,4 +357,17 @@ class _Writer:
             )
             return sa.select(_json_list(each, target.c.n)).select_from(target).correlate(g).scalar_subquery()
 
-        return _with_related(_columns(names), {"current_status": current_status, "yearly_targets": yearly_targets})
+        def status_updates(related: Related) -> ColumnElement[Any]:
+            # the goal's every entry, oldest first, each with the correction that replaced it
+            u = StatusUpdate.__table__.alias("u")  # type: ignore[attr-defined]
+            correction = StatusUpdate.__table__.alias("uc")  # type: ignore[attr-defined]
+            superseded_by = sa.select(correction.c.id).where(correction.c.supersedes_id == u.c.id).scalar_subquery()
+            fields = entry_values(self.shown.goals, u.c, isoformat_utc) | {"superseded_by": superseded_by}
+            each = _object(related.shape, _columns(fields))
+            listed = _json_list(each, u.c.reported_on, u.c.id)
+            return sa.select(listed).select_from(u).where(u.c.goal_id == g.c.id).correlate(g).scalar_subquery()
+
+        return _with_related(
+            _columns(names),
+            {"current_status": current_status, "yearly_targets": yearly_targets, "status_updates": status_updates},
+        )
