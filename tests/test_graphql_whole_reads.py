@@ -191,8 +191,16 @@ fragment goal on Goal { id databaseId instrumentId parentId level levelLabel num
     supersededBy authorId recordedAt } }"""
 
 
+TREES = """query ($id: UUID!) { instrument(id: $id) { databaseId
+  goalTree { ...goal children { ...goal children { ...goal children { ...goal } } } }
+  past: goalTree(asOf: "2024-05-01") { number status children { number children { number status overdue
+    currentStatus { status } } } }
+  goals(level: meta, first: 2) { nodes { number children { number } } } } }
+""" + NESTED[NESTED.index("fragment goal") :]
+
+
 @pytest.mark.parametrize("caller", ["anonymous", "admin", "cosems", "apoiador", "gestor", "gestor_other", "ses_sp"])
-async def test_every_field_of_the_nested_read_is_the_resolvers_answer_for_every_caller(
+async def test_every_field_of_the_nested_read_and_the_trees_is_the_resolvers_answer_for_every_caller(
     client: httpx.AsyncClient,
     field_by_field: httpx.AsyncClient,
     connection: AsyncConnection,
@@ -200,7 +208,7 @@ async def test_every_field_of_the_nested_read_is_the_resolvers_answer_for_every_
     accounts: dict[str, Account],
     caller: str,
 ) -> None:
-    await _world(database)
+    instruments = await _world(database)
     headers = accounts[caller].headers if caller != "anonymous" else None
     answer, statements = await _both(client, field_by_field, connection, NESTED, {"code": REGION}, headers)
     assert "errors" not in answer
@@ -211,6 +219,17 @@ async def test_every_field_of_the_nested_read_is_the_resolvers_answer_for_every_
         caller, 0
     )
     assert statements <= 3  # the caller's account (an apoiador's regions too), and the one statement
+
+    trees = 0
+    for instrument in instruments.values():
+        answer, statements = await _both(client, field_by_field, connection, TREES, {"id": str(instrument.id)}, headers)
+        assert "errors" not in answer, answer
+        assert statements <= 3
+        if (found := answer["data"]["instrument"]) is not None:
+            trees += len(found["goalTree"])
+    assert trees == {"anonymous": 2, "admin": 3, "cosems": 3, "apoiador": 3, "gestor": 2, "gestor_other": 1}.get(
+        caller, 0
+    )
 
 
 async def test_arguments_pages_aliases_fragments_and_directives(
@@ -443,8 +462,12 @@ def _nested(draw: st.DrawFn) -> str:
     status = draw(_pick(_STATUS))
     goal = draw(_pick(_GOAL)) + (f" currentStatus {{ {status} }}" if draw(st.booleans()) else "")
     goals_arguments = draw(st.sampled_from(["", "first: 2", "level: meta", "overdue: false", 'asOf: "2024-05-01"']))
-    if draw(st.booleans()):  # each goal's history, on pages small enough to answer (app.api.graphql.cost)
+    history, children = draw(st.booleans()), draw(st.booleans())
+    if history:
         goal += f" statusUpdates {{ {draw(_pick([*_STATUS, 'supersededBy']))} }}"
+    if children:
+        goal += f" children {{ {draw(_pick(_GOAL))} children {{ number }} }}"
+    if history or children:  # on pages small enough to answer (app.api.graphql.cost)
         goals_arguments = ", ".join(dict.fromkeys(["first: 2", *filter(None, [goals_arguments])]))
     goals_arguments = f"({goals_arguments})" if goals_arguments else ""
     page = draw(

@@ -280,6 +280,7 @@ class _Writer:
     def __init__(self, scope: InstrumentScope, shown: Shown) -> None:
         self.scope = scope
         self.shown = shown
+        self.goal_lists = 0  # each nested list of goals names its current entries apart
 
     def region(self, r: Any, shape: Shape) -> ColumnElement[Any]:
         names = {name: r.c[name] for name in ("code", "uf", "name", "macro_code", "active", "version")}
@@ -338,7 +339,29 @@ class _Writer:
             joined = listed.outerjoin(current, sa.true())
             return _page(related, listed, lambda shape: _object(shape, write), cursor_of(listed.c.sort_key), joined)
 
-        return _object(shape, _with_related(_columns(names), {"goals": goals}))
+        def goal_tree(related: Related) -> ColumnElement[Any]:
+            return self._goal_list(related, i, lambda c: sa.and_(c.instrument_id == i.c.id, c.parent_id.is_(None)))
+
+        return _object(shape, _with_related(_columns(names), {"goals": goals, "goal_tree": goal_tree}))
+
+    def _goal_list(
+        self, related: Related, outer: Any, belongs: Callable[[Any], ColumnElement[bool]]
+    ) -> ColumnElement[Any]:
+        """The goals `belongs` picks (given the goal table's columns) in tree order, each with its
+        current entry as of the list's day: an instrument's top nodes, or a goal's children."""
+        if related.day is None:
+            raise Unsupported("goals without their day")
+        self.goal_lists += 1
+        c = Goal.__table__.alias(f"tree{self.goal_lists}")  # type: ignore[attr-defined]
+        current = current_entry(c, related.day, f"tree{self.goal_lists}_s")
+        each = _object(related.shape, self._goal_writer(c, current, related.day))
+        return (
+            sa.select(_json_list(each, c.c.sort_key))
+            .select_from(c.outerjoin(current, sa.true()))
+            .where(belongs(c.c))
+            .correlate(outer)
+            .scalar_subquery()
+        )
 
     def _goal_writer(self, g: Any, current: Any, day: date) -> Callable[[str, Any], ColumnElement[Any]]:
         s = current.c
@@ -367,7 +390,13 @@ class _Writer:
             listed = _json_list(each, u.c.reported_on, u.c.id)
             return sa.select(listed).select_from(u).where(u.c.goal_id == g.c.id).correlate(g).scalar_subquery()
 
-        return _with_related(
-            _columns(names),
-            {"current_status": current_status, "yearly_targets": yearly_targets, "status_updates": status_updates},
-        )
+        def children(related: Related) -> ColumnElement[Any]:
+            return self._goal_list(related, g, lambda c: c.parent_id == g.c.id)
+
+        related: dict[str, Callable[[Related], ColumnElement[Any]]] = {
+            "current_status": current_status,
+            "yearly_targets": yearly_targets,
+            "status_updates": status_updates,
+            "children": children,
+        }
+        return _with_related(_columns(names), related)

@@ -83,10 +83,12 @@ class CompletingExecutionContext(StrawberryGraphQLCoreExecutionContext):
         return super().complete_value(return_type, field_details, info, path, result, *rest)
 
 
-# Lists with arguments: how their resolvers check them and name them for the services.
-_PAGED: dict[tuple[str, str], Callable[..., tuple[PageRequest, dict[str, Any]]]] = {
+# Lists with arguments: how their resolvers check them and name them for the services (a
+# goal tree is no page; its one argument is its day).
+_PAGED: dict[tuple[str, str], Callable[..., tuple[PageRequest | None, dict[str, Any]]]] = {
     ("Municipality", "instruments"): instrument_page_arguments,
     ("Instrument", "goals"): goal_page_arguments,
+    ("Instrument", "goalTree"): lambda context, as_of: (None, {"as_of": as_of}),
 }
 
 
