@@ -254,16 +254,22 @@ CALLER_DOMAIN = "callers.bench.local"
 
 
 async def _callers(url: str, tokens: TokenService) -> dict[str, dict[str, str]]:
-    """Each instrument target's Authorization header, its owner's account made if missing."""
+    """Each target's Authorization header, its account made if missing: an instrument's owner
+    (the gestor of its municipality, else the SES of its UF), a region's apoiador."""
     connection = await asyncpg.connect(url)
     try:
         owners = await connection.fetch(
             """SELECT t.key, CASE WHEN i.municipality_code IS NULL THEN 'ses' ELSE 'gestor' END AS role,
-                 i.uf, i.municipality_code FROM bench_target t JOIN instrument i ON i.id = t.key::uuid
-               WHERE t.scenario = ANY($1::text[])""",
+                 i.uf, i.municipality_code, NULL AS region_code
+               FROM bench_target t JOIN instrument i ON i.id = t.key::uuid WHERE t.scenario = ANY($1::text[])
+               UNION ALL SELECT t.key, 'apoiador', r.uf, NULL, r.code
+               FROM bench_target t JOIN health_region r ON r.code = t.key WHERE t.scenario = 'region'""",
             list(OWNED_TARGETS),
         )
-        emails = {o["key"]: f"{o['role']}-{o['municipality_code'] or o['uf']}@{CALLER_DOMAIN}".lower() for o in owners}
+        emails = {
+            o["key"]: f"{o['role']}-{o['region_code'] or o['municipality_code'] or o['uf']}@{CALLER_DOMAIN}".lower()
+            for o in owners
+        }
         await connection.executemany(
             """INSERT INTO app_user (id, kind, email, name, secret_hash, role, uf, municipality_code, active,
                  version, failed_logins) VALUES ($1, 'person', $2, 'Bench caller', '!', $3, $4, $5, true, 1, 0)
@@ -271,6 +277,10 @@ async def _callers(url: str, tokens: TokenService) -> dict[str, dict[str, str]]:
             [(new_id(), emails[o["key"]], o["role"], o["uf"], o["municipality_code"]) for o in owners],
         )
         ids = dict(await connection.fetch("SELECT email, id FROM app_user WHERE email LIKE $1", f"%@{CALLER_DOMAIN}"))
+        await connection.executemany(
+            "INSERT INTO user_region (user_id, region_code) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+            [(ids[emails[o["key"]]], o["region_code"]) for o in owners if o["region_code"]],
+        )
     finally:
         await connection.close()
     return {

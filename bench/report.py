@@ -166,9 +166,10 @@ def markdown(results: dict[str, Any]) -> str:
         "",
         *(
             [
-                f"The product's reads of one instrument (the metas page, the instrument by id, the GraphQL page) are "
-                f"each made by that instrument's own ente, {results['callers']:,} accounts in all: the gestor of its "
-                "municipality, else the SES of its UF. The panel, the nested read and the imports are an admin's.",
+                f"The product's reads are made by {results['callers']:,} accounts of the entes they concern. Each "
+                "read of one instrument (the metas page, the instrument by id, the GraphQL page) is made by that "
+                "instrument's own ente: the gestor of its municipality, else the SES of its UF. Each nested read "
+                "of a region is made by an apoiador of that region. The panel and the imports are an admin's.",
                 "",
             ]
             if results.get("callers")
