@@ -34,6 +34,7 @@ from app.repositories.goals import (
     iso_utc,
     json_object,
     label_of,
+    superseded_by,
 )
 from app.repositories.goals import filtered as filtered_goals
 from app.repositories.instruments import InstrumentFilter, days_late_of, situation_of
@@ -383,9 +384,7 @@ class _Writer:
         def status_updates(related: Related) -> ColumnElement[Any]:
             # the goal's every entry, oldest first, each with the correction that replaced it
             u = StatusUpdate.__table__.alias("u")  # type: ignore[attr-defined]
-            correction = StatusUpdate.__table__.alias("uc")  # type: ignore[attr-defined]
-            superseded_by = sa.select(correction.c.id).where(correction.c.supersedes_id == u.c.id).scalar_subquery()
-            fields = entry_values(self.shown.goals, u.c, isoformat_utc) | {"superseded_by": superseded_by}
+            fields = entry_values(self.shown.goals, u.c, isoformat_utc) | {"superseded_by": superseded_by(u)}
             each = _object(related.shape, _columns(fields))
             listed = _json_list(each, u.c.reported_on, u.c.id)
             return sa.select(listed).select_from(u).where(u.c.goal_id == g.c.id).correlate(g).scalar_subquery()

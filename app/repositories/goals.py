@@ -200,6 +200,18 @@ def entry_values(shown: GoalJson, s: Any, moment: Callable[[Any], ColumnElement[
     }
 
 
+def superseded_by(entries: Any) -> ColumnElement[Any]:
+    """The id of the correction that replaced each row of `entries` (a status_update table or
+    alias), null where none has."""
+    correction = StatusUpdate.__table__.alias("correction")  # type: ignore[attr-defined]
+    return (
+        sa.select(correction.c.id)
+        .where(correction.c.supersedes_id == entries.c.id)
+        .correlate(entries)
+        .scalar_subquery()
+    )
+
+
 def goal_values(shown: GoalJson, g: Any, s: Any, as_of: date | ColumnElement[date]) -> dict[str, ColumnElement[Any]]:
     """A goal's fields by the domain's names, in GoalOut's order, beside its current entry `s`
     (a current_entry) as of `as_of`; `current_status` is left to the caller."""
@@ -317,9 +329,7 @@ _UPDATES_ORDER = [col(StatusUpdate.id)]
 def _updates_json_statement(shown: GoalJson, *, since: bool, resumed: bool) -> Prepared:
     """GoalRepository.updates_page_json's statement: a page of the bound instrument's entries in
     id order, each with the correction that replaced it, as StatusUpdateOut's body in UTF-8."""
-    correction = _S.alias("correction")
-    superseded_by = sa.select(correction.c.id).where(correction.c.supersedes_id == _S.c.id).correlate(_S)
-    fields = _rest_names(entry_values(shown, _S.c, iso_utc)) | {"superseded_by": superseded_by.scalar_subquery()}
+    fields = _rest_names(entry_values(shown, _S.c, iso_utc)) | {"superseded_by": superseded_by(_S)}
     entry, entry_json = _json_row("entry", fields)
     body = sa.func.convert_to(entry_json.cast(sa.Text), "UTF8")
     statement = sa.select(_S.c.id, body).select_from(_S.join(entry, sa.true()))
