@@ -247,8 +247,9 @@ async def _facts(url: str) -> tuple[dict[str, Any], dict[str, list[str]], str, d
 
 
 # Scenarios whose keys are instruments, read by the instrument's own ente: the gestor of its
-# municipality, else the SES of its UF. With one account for every request, the product would
-# never pay for what depends on who calls (its kept statements, its checked tokens).
+# municipality, else the SES of its UF. The region scenario's keys are read by an apoiador of
+# the region. With one account for every request, the product would never pay for what depends
+# on who calls (its kept statements, its checked tokens, an apoiador's regions).
 OWNED_TARGETS = ("page", "instrument")
 CALLER_DOMAIN = "callers.bench.local"
 

@@ -4,8 +4,9 @@ one request should build. Depth and alias limits bound a document's shape, not i
 
 As GitHub's API does, each list counts as many objects as it may hold (a page its `first`, any
 other list its usual size in `LIST_SIZES`) times the lists it is inside, so a client can tell
-the count from the document alone, whatever the data. The few values that are part of an object
-(its yearly targets, a panel group's counts: `PARTS`) count with it."""
+the count from the document alone, whatever the data (and whatever its `@skip` and `@include`:
+each selection counts as if it were made). The few values that are part of an object (its
+yearly targets, a panel group's counts: `PARTS`) count with it."""
 
 from __future__ import annotations
 
