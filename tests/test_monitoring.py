@@ -275,25 +275,6 @@ async def test_entries_are_never_changed_in_the_database(
     assert [e["status"] for e in await _history(client, gestor, meta["id"])] == ["em_andamento"]
 
 
-async def test_an_entry_belongs_to_its_goals_instrument_in_the_database(
-    database: ConnectionBoundDatabase, client: httpx.AsyncClient, accounts: dict[str, Account]
-) -> None:
-    """The reference is to the goal and its instrument together: an entry naming another
-    instrument is refused, whatever wrote it."""
-    gestor = accounts["gestor"]
-    [meta] = await _metas(client, gestor, await _pms(client, gestor), _meta("Meta"))
-    other = await _pms(client, gestor, year=2026)
-    entry = (
-        "INSERT INTO status_update (goal_id, instrument_id, reported_on, status) "
-        "VALUES (:goal, :instrument, now(), 'parada')"
-    )
-    async with database.session() as session:
-        with pytest.raises(DBAPIError, match="status_update_goal_id_instrument_id_fkey"):
-            async with session.begin_nested():
-                await session.execute(sa.text(entry), {"goal": meta["id"], "instrument": other["id"]})
-        await session.execute(sa.text(entry), {"goal": meta["id"], "instrument": meta["instrument_id"]})
-
-
 # ----- who may report --------------------------------------------------------------------------
 
 

@@ -463,7 +463,9 @@ class MonitoringRound(SQLModel, table=True):
 
 class StatusUpdate(SQLModel, table=True):
     """One report on a meta or ação (product.md §4). Never updated or deleted (a trigger refuses
-    it): a correction is a new entry that names the one it supersedes."""
+    it): a correction is a new entry that names the one it supersedes. Its goal (one of its
+    instrument's) and its author are references kept by triggers that check a statement's rows
+    together, not by foreign keys that check each row (migration 0014 says why)."""
 
     __tablename__ = "status_update"
     __table_args__ = (
@@ -477,7 +479,6 @@ class StatusUpdate(SQLModel, table=True):
             unique=True,
             postgresql_where=sa.text("supersedes_id IS NOT NULL"),
         ),
-        sa.ForeignKeyConstraint(["goal_id", "instrument_id"], ["goal.id", "goal.instrument_id"]),
     )
 
     id: int | None = Field(default=None, sa_column=sa.Column(sa.BigInteger, sa.Identity(), primary_key=True))
@@ -498,5 +499,5 @@ class StatusUpdate(SQLModel, table=True):
     supersedes_id: int | None = Field(
         default=None, sa_column=sa.Column(sa.BigInteger, sa.ForeignKey("status_update.id"), nullable=True)
     )
-    author_id: uuid.UUID | None = Field(default=None, foreign_key="app_user.id")
+    author_id: uuid.UUID | None = None
     recorded_at: datetime = Field(default_factory=utc_now, sa_column=_now_column())
