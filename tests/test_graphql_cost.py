@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from app.api.graphql.cost import LIST_SIZES, PARTS, AnswerSizes
+from app.api.graphql.cost import LIST_SIZES, PANEL_GROUPS, PANEL_LIST, PARTS, AnswerSizes
 from app.api.graphql.schema import build_schema
 from app.core.recent import RecentlyUsed
 from app.core.settings import Settings
@@ -113,7 +113,7 @@ def test_every_list_that_is_not_a_page_has_its_usual_size_or_is_part_of_its_obje
         and isinstance(item := get_named_type(field.type), GraphQLObjectType)
         and "first" not in field.args
     }
-    assert set(lists) == set(LIST_SIZES) | PARTS
+    assert set(lists) == set(LIST_SIZES) | PARTS | {PANEL_LIST}
     assert not set(LIST_SIZES) & PARTS
     for part in PARTS:  # values only: nothing inside a part multiplies
         fields = lists[part].fields.values()
@@ -125,6 +125,64 @@ def test_a_part_of_an_object_counts_with_it() -> None:
     goals = '{ instrument(id: "00000000-0000-0000-0000-000000000000") { goals(first: 5) { nodes { %s } } } }'
     assert objects(goals % "number yearlyTargets { year value }") == objects(goals % "number") == 5
     assert objects(goals % "statusUpdates { status }") == 5 + 5 * LIST_SIZES["Goal.statusUpdates"]
+
+
+# A panel's grouping and years, however they are written: (the arguments, the variables, what
+# they count as: the grouping, or None for the default, and the years).
+GROUPINGS = st.one_of(
+    st.just(("", {}, None)),
+    st.just(("groupBy: null", {}, None)),
+    st.sampled_from(sorted(PANEL_GROUPS)).map(lambda g: (f"groupBy: {g}", {}, g)),
+    st.sampled_from(sorted(PANEL_GROUPS)).map(lambda g: ("groupBy: $grouping", {"grouping": g}, g)),
+    st.just(("groupBy: $grouping", {}, "municipality")),  # the document's default
+)
+
+
+@st.composite
+def panels(draw: st.DrawFn) -> tuple[str, dict[str, Any], int]:
+    """A panel, or a series of panels, with its count: groups per key and year, a 27th of the
+    keys within one UF, and as many aliases of it as drawn."""
+    grouping, variables, counted = draw(GROUPINGS)
+    arguments = [grouping] if grouping else []
+    if draw(st.booleans()):
+        arguments.append(draw(st.sampled_from(['uf: "AM"', "uf: $uf"])))
+        variables = variables | ({"uf": "AM"} if "$uf" in arguments[-1] else {})
+        keys = -(-PANEL_GROUPS[counted or "uf"] // 27)
+    else:
+        keys = PANEL_GROUPS[counted or "uf"]
+    first = draw(st.integers(1988, 2100))
+    years = draw(st.integers(1, 20))
+    if draw(st.booleans()):
+        field, years = "panels", 1
+        arguments.append(f"year: {first}")
+    elif draw(st.booleans()):
+        field = "panelSeries"
+        arguments.append(f"fromYear: {first}, toYear: {first + years - 1}")
+    else:
+        field = "panelSeries"
+        arguments.append("fromYear: $from, toYear: $to")
+        variables = variables | {"from": first, "to": first + years - 1}
+    aliases = draw(st.integers(1, 3))
+    selection = " ".join(f"p{n}: {field}({', '.join(arguments)}) {{ groups {{ key byStatus {{ count }} }} }}"
+        for n in range(aliases))  # fmt: skip
+    declared = {"grouping": "PanelGrouping = municipality", "uf": "String", "from": "Int", "to": "Int"}
+    definitions = ", ".join(f"${name}: {kind}" for name, kind in declared.items() if f"${name}" in selection)
+    operation = f"query Panels({definitions})" if definitions else "query Panels"
+    return f"{operation} {{ {selection} }}", variables, aliases * keys * years
+
+
+@given(panels())
+def test_a_panel_counts_its_groups_by_grouping_uf_and_years(read: tuple[str, dict[str, Any], int]) -> None:
+    document, variables, expected = read
+    assert objects(document, variables) == expected
+
+
+def test_many_national_panels_by_municipality_are_too_large_for_one_request() -> None:
+    """Each is a whole national panel's work: 30 at once were about 30 REST requests' in one."""
+    one = "{ panels(year: 2024, groupBy: municipality) { groups { key } } }"
+    many = " ".join(f"p{n}: panels(year: 2024, groupBy: municipality) {{ groups {{ key }} }}" for n in range(30))
+    assert objects(one) == 5_570
+    assert objects("{ " + many + " }") == 30 * 5_570 > 100_000
 
 
 # 200 regions × their municipalities × 200 instruments, each with 200 goals
