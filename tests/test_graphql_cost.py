@@ -78,12 +78,6 @@ def region_reads(draw: st.DrawFn) -> tuple[str, dict[str, Any], int]:
     return document, variables, expected
 
 
-@given(region_reads())
-def test_each_list_counts_its_size_times_the_lists_around_it(read: tuple[str, dict[str, Any], int]) -> None:
-    document, variables, expected = read
-    assert objects(document, variables) == expected
-
-
 def test_aliases_count_apart_and_a_page_counts_once_whether_read_by_edges_or_nodes() -> None:
     one = "states(first: 10) { nodes { uf } edges { node { uf } } }"
     assert objects(f"{{ {one} }}") == 10
@@ -171,8 +165,9 @@ def panels(draw: st.DrawFn) -> tuple[str, dict[str, Any], int]:
     return f"{operation} {{ {selection} }}", variables, aliases * keys * years
 
 
-@given(panels())
-def test_a_panel_counts_its_groups_by_grouping_uf_and_years(read: tuple[str, dict[str, Any], int]) -> None:
+@given(st.one_of(region_reads(), panels()))
+def test_each_list_counts_its_size_times_the_lists_around_it(read: tuple[str, dict[str, Any], int]) -> None:
+    """Pages and plain lists nested in each other, and panels by their grouping, UF and years."""
     document, variables, expected = read
     assert objects(document, variables) == expected
 
