@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from app.domain.goal_rules import GOAL_STATUS_LABELS, MONITORED
 from app.repositories.bulk import driver
-from app.repositories.status_imports import StatusImportRepository, StatusRules, keep_typed
+from app.repositories.status_imports import COLUMNS, TEXTS, StatusImportRepository, StatusRules, keep_typed
 from tests.support import Account, ConnectionBoundDatabase
 from tests.test_monitoring import _goals, _history, _meta, _pms, _pri
 
@@ -289,35 +289,41 @@ BROKEN_CELLS = {
     "expected_delivery": BROKEN_DAYS | ODD_CELL,
 }
 TYPED_COLUMNS = list(GOOD_CELLS)
+TEXT_CELLS = dict.fromkeys(TEXTS, ODD_CELL)
 
 
 @st.composite
-def status_files(draw: st.DrawFn) -> tuple[list[list[str]], bool]:
-    """Rows of typed cells, some of a column or two refused or broken, and whether none is broken."""
+def status_files(draw: st.DrawFn) -> tuple[list[str], list[list[str]], bool]:
+    """A file's typed columns (goal_id, status and any of the others), rows of cells, some of a
+    column or two refused or broken, and whether none is broken."""
+    columns = ["goal_id", "status", *draw(st.lists(st.sampled_from([*TYPED_COLUMNS[2:], *TEXTS]), unique=True))]
     spoilt = draw(st.sets(st.sampled_from(TYPED_COLUMNS), max_size=2))
-    bad = draw(st.sampled_from((REFUSED_CELLS, BROKEN_CELLS)))
+    bad = draw(st.sampled_from((REFUSED_CELLS, BROKEN_CELLS))) | TEXT_CELLS
+    good = GOOD_CELLS | TEXT_CELLS
     rows = []
     for _ in range(draw(st.integers(1, 6))):
-        rows.append([draw(bad[c] if c in spoilt and draw(st.booleans()) else GOOD_CELLS[c]) for c in TYPED_COLUMNS])
-    return rows, bad is REFUSED_CELLS or not spoilt
+        rows.append([draw(bad[c] if c in spoilt and draw(st.booleans()) else good[c]) for c in columns])
+    return columns, rows, bad["status"] is REFUSED_CELLS["status"] or not spoilt & set(columns)
 
 
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(status_files())
 async def test_cells_read_quickly_read_as_they_do_carefully(
-    connection: AsyncConnection, drawn: tuple[list[list[str]], bool]
+    connection: AsyncConnection, drawn: tuple[list[str], list[list[str]], bool]
 ) -> None:
     """The typed pass reads each cell without testing it first, and reads the file again testing
     each cell only when a cell stops it: whichever way a file was read, its typed table is the
-    careful reading's, and a file whose every cell is of its type is read the quick way."""
-    rows, of_their_types = drawn
+    careful reading's, and a file whose every cell is of its type is read the quick way. A column
+    the file does not carry reads as it would were each of its cells empty."""
+    columns, rows, of_their_types = drawn
     labels = tuple(sorted(LABELS.items()))
     body = "".join(";".join(row) + "\n" for row in rows).encode()
     read = "SELECT * FROM status_typed ORDER BY n"
     savepoint = await connection.begin_nested()
     try:
         async with AsyncSession(bind=connection, join_transaction_mode="create_savepoint") as session:
-            staged = await StatusImportRepository(session).stage(TYPED_COLUMNS, body, ";", RULES)
+            repository = StatusImportRepository(session)
+            staged = await repository.stage(columns, body, ";", RULES)
             assert staged == len(rows)
             typed = await driver(session)
             as_staged = list(await typed.fetch(read))
@@ -326,7 +332,7 @@ async def test_cells_read_quickly_read_as_they_do_carefully(
                 await typed.execute("DROP TABLE status_typed")
                 try:
                     async with typed.transaction():
-                        await typed.execute(keep_typed(careful, labels))
+                        await typed.execute(keep_typed(careful, labels, frozenset(columns)))
                 except asyncpg.DataError:
                     return None
                 return list(await typed.fetch(read))
@@ -337,5 +343,9 @@ async def test_cells_read_quickly_read_as_they_do_carefully(
             assert quickly in (None, carefully)
             if of_their_types:
                 assert quickly is not None
+            every_column = [[dict(zip(columns, row, strict=True)).get(c, "") for c in COLUMNS] for row in rows]
+            full = "".join(";".join(row) + "\n" for row in every_column).encode()
+            assert await repository.stage(list(COLUMNS), full, ";", RULES) == len(rows)
+            assert list(await typed.fetch(read)) == as_staged
     finally:
         await savepoint.rollback()

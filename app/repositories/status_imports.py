@@ -1,7 +1,7 @@
 """Status updates in bulk: the file goes into a temporary staging table through COPY, so
 PostgreSQL parses it, and each cell is read into its type once, in a second; one statement lists
-every bad cell; then the good file's new entries go into a third temporary table and from it
-into status_update with binary COPY. No row becomes a Python object, which is what lets 100k entries land in not much
+every bad cell; then the good file's new entries are drawn as COPY's binary rows and copied into
+status_update. No row becomes a Python object, which is what lets 100k entries land in not much
 more than COPY itself takes."""
 
 from __future__ import annotations
@@ -115,8 +115,12 @@ def _as_number(written: str, careful: bool) -> str:
 # converting the file once instead of in each took a third off their time. The cells are
 # trimmed in a subquery kept from being merged into the outer one (OFFSET 0): merged, each typed
 # reading would trim its cell again, two or three times a cell, and it took a sixth longer.
+# A column the file does not carry is NULL of its type, read from no cell: most files carry
+# four of the eleven, and trimming and reading the empty seven took a tenth of the pass.
 TYPED = "status_typed"
-_TYPED_COLUMNS = ("goal_id", "status", "reported_on", "percent_complete", "achieved_value", "expected_delivery")
+_TYPES = {"goal_id": "uuid", "status": "text", "reported_on": "date", "percent_complete": "float8",
+    "achieved_value": "float8", "expected_delivery": "date"}  # fmt: skip
+_TYPED_COLUMNS = tuple(_TYPES)
 
 
 def _readings(careful: bool, labels: Mapping[str, str]) -> dict[str, str]:
@@ -138,18 +142,21 @@ def _written(column: str) -> str:
     return f"t.{column}_written" if column in _TYPED_COLUMNS else f"t.{column}"
 
 
-_TRIMMED = ", ".join(
-    [f"{_text(f's.{c}')} AS {c}_written" for c in _TYPED_COLUMNS] + [f"{_text(f's.{c}')} AS {c}" for c in TEXTS]
-)
-
-
 @cache
-def keep_typed(careful: bool, labels: tuple[tuple[str, str], ...]) -> str:
-    """The statement keeping the typed table, reading each cell quickly or carefully."""
+def keep_typed(careful: bool, labels: tuple[tuple[str, str], ...], carried: frozenset[str]) -> str:
+    """The statement keeping the typed table of a file that carries the `carried` columns,
+    reading each cell quickly or carefully."""
     readings = _readings(careful, dict(labels))
-    return f"""CREATE TEMP TABLE {TYPED} ON COMMIT DROP AS SELECT w.n,
-    {", ".join(f"w.{c}_written, {readings[c]} AS {c}" for c in _TYPED_COLUMNS)}, {", ".join(f"w.{c}" for c in TEXTS)}
-    FROM (SELECT s.n, {_TRIMMED} FROM {STAGED} s OFFSET 0) w"""  # noqa: S608 (no caller text)
+    trimmed = ["s.n"] + [
+        f"{_text(f's.{c}')} AS {c}{'_written' if c in _TYPES else ''}" for c in COLUMNS if c in carried
+    ]
+    kept = [
+        f"w.{c}_written, {readings[c]} AS {c}" if c in carried else f"NULL::text AS {c}_written, NULL::{t} AS {c}"
+        for c, t in _TYPES.items()
+    ]
+    kept += [f"w.{c}" if c in carried else f"NULL::text AS {c}" for c in TEXTS]
+    return f"""CREATE TEMP TABLE {TYPED} ON COMMIT DROP AS SELECT w.n, {", ".join(kept)}
+    FROM (SELECT {", ".join(trimmed)} FROM {STAGED} s OFFSET 0) w"""  # noqa: S608 (no caller text)
 
 
 _CHECKS = [
@@ -188,38 +195,39 @@ def _problems_sql() -> str:
 
 _PROBLEMS = sa.text(_problems_sql())
 
-_VALUES = f"""SELECT t.goal_id, coalesce(t.reported_on, :day) AS reported_on, t.status, t.percent_complete,
-        t.achieved_value, {", ".join(f"t.{c}" for c in TEXTS)}, t.expected_delivery, t.n
-    FROM {TYPED} t"""  # noqa: S608
-
 _SAME = " AND ".join(
     f"e.{name} IS NOT DISTINCT FROM v.{name}"
     for name in ("status", "percent_complete", "achieved_value", *TEXTS, "expected_delivery")
 )
-# The staged rows no recorded entry already says (same goal, day and values).
-_NEW_ROWS = f"""FROM ({_VALUES}) v WHERE NOT EXISTS (SELECT FROM status_update e WHERE e.instrument_id = :instrument
-        AND e.goal_id = v.goal_id AND e.reported_on = v.reported_on AND {_SAME})"""
 
-# The entries to write, in file order, ids drawn from the table's sequence (found once, in a
-# subquery: called in each row, the lookup took two thirds of this statement), kept in a second
-# temporary table and copied from it into status_update in COPY's binary form: row-by-row
-# INSERT … SELECT costs about three times what COPY's batched heap and index writes do, and
-# the rows pass through this process as bytes, never as one Python object each.
-WRITTEN = "status_written"
-_WRITTEN_COLUMNS = ("id", "goal_id", "instrument_id", "uf", "reported_on", "status", "percent_complete",
-    "achieved_value", *TEXTS, "expected_delivery", "author_id")  # fmt: skip
-_KEEP_ENTRIES = sa.text(
-    f"""CREATE TEMP TABLE {WRITTEN} ON COMMIT DROP AS
-    SELECT nextval((SELECT pg_get_serial_sequence('status_update', 'id')::regclass)) AS id, v.goal_id,
-        CAST(:instrument AS uuid) AS instrument_id, CAST(:uf AS char(2)) AS uf, v.reported_on,
-        v.status::varchar(24) AS status, v.percent_complete, v.achieved_value,
-        {", ".join(f"v.{t}" for t in TEXTS)}, v.expected_delivery, CAST(:author AS uuid) AS author_id
-    {_NEW_ROWS}
+
+def _new_rows(instrument: str, day: str) -> str:
+    """The staged rows no recorded entry already says (same goal, day and values), a row
+    without a day reporting on `day`; `instrument` and `day` are the statement's parameters."""
+    return f"""FROM (SELECT t.goal_id, coalesce(t.reported_on, {day}) AS reported_on, t.status, t.percent_complete,
+            t.achieved_value, {", ".join(f"t.{c}" for c in TEXTS)}, t.expected_delivery, t.n FROM {TYPED} t) v
+        WHERE NOT EXISTS (SELECT FROM status_update e WHERE e.instrument_id = {instrument}
+            AND e.goal_id = v.goal_id AND e.reported_on = v.reported_on AND {_SAME})"""  # noqa: S608 (no caller text)
+
+
+_NEW = sa.text(f"SELECT count(*) {_new_rows(':instrument', ':day')}")
+
+# The entries to write, in file order, straight from the statement that draws them into COPY's
+# binary form, and so into status_update: row-by-row INSERT … SELECT costs about three times
+# what COPY's batched heap and index writes do, and the rows pass through this process as bytes,
+# never as one Python object each. Drawn into a temporary table first, then counted and copied
+# out of it, they took twice as long to reach this process. Each takes its id from the table's
+# sequence as COPY writes it, so in file order.
+_ENTRY_COLUMNS = ("goal_id", "instrument_id", "uf", "reported_on", "status", "percent_complete", "achieved_value",
+    *TEXTS, "expected_delivery", "author_id")  # fmt: skip
+_DRAWN = f"""SELECT v.goal_id, $1::uuid, $2::char(2), v.reported_on, v.status::varchar(24), v.percent_complete,
+        v.achieved_value, {", ".join(f"v.{t}" for t in TEXTS)}, v.expected_delivery, $3::uuid
+    {_new_rows("$1::uuid", "$4::date")}
     ORDER BY v.n"""
-)
-_KEPT = sa.text(f"SELECT count(*), min(id), max(id) FROM {WRITTEN}")  # noqa: S608
-
-_NEW = sa.text(f"SELECT count(*) {_NEW_ROWS}")
+_LAST_ID = "SELECT coalesce(pg_sequence_last_value(pg_get_serial_sequence('status_update', 'id')::regclass), 0)"
+# The ids written, past the last one drawn before: the instrument is locked while its entries
+# are written, so no one else's entry on it is among them.
+_WRITTEN_IDS = "SELECT min(id), max(id) FROM status_update WHERE instrument_id = $1 AND id > $2"
 
 
 @dataclass(frozen=True)
@@ -250,13 +258,12 @@ class StatusImportRepository:
         except (asyncpg.DataError, asyncpg.exceptions.BadCopyFileFormatError) as exc:
             raise _broken(exc) from exc
         await connection.execute(f"DROP TABLE IF EXISTS pg_temp.{TYPED}")
-        labels = tuple(sorted(rules.status_labels.items()))
+        labels, carried = tuple(sorted(rules.status_labels.items())), frozenset(columns)
         try:
             async with connection.transaction():
-                await connection.execute(keep_typed(False, labels))
+                return _copied(await connection.execute(keep_typed(False, labels, carried)))
         except asyncpg.DataError:  # a cell not of its type: read again, carefully
-            await connection.execute(keep_typed(True, labels))
-        return int(await connection.fetchval(f"SELECT count(*) FROM {STAGED}"))  # noqa: S608
+            return _copied(await connection.execute(keep_typed(True, labels, carried)))
 
     async def problems(self, instrument_id: uuid.UUID, rules: StatusRules, most: int) -> list[CellProblem]:
         """Every bad cell of the first `most` lines that have any, in line and column order."""
@@ -279,23 +286,29 @@ class StatusImportRepository:
         return found
 
     async def count_new(self, instrument_id: uuid.UUID, day: date) -> int:
+        """The staged rows `write` would write."""
         return int(await self.session.scalar(_NEW, {"instrument": instrument_id, "day": day}) or 0)
 
     async def write(self, instrument_id: uuid.UUID, uf: str | None, author_id: uuid.UUID | None, day: date) -> Written:
         """Every staged row as a new entry, unless one just like it (same goal, day and
         values) is recorded already: sending a file again adds nothing."""
-        await self.session.execute(sa.text(f"DROP TABLE IF EXISTS pg_temp.{WRITTEN}"))
-        values = {"instrument": instrument_id, "uf": uf, "author": author_id, "day": day}
-        await self.session.execute(_KEEP_ENTRIES, values)
-        created, first_id, last_id = (await self.session.execute(_KEPT)).one()
-        if not created:
-            return Written(0, None, None)
         connection = await driver(self.session)
         entries = io.BytesIO()
-        await connection.copy_from_table(WRITTEN, output=entries, format="binary")
+        drawn = await connection.copy_from_query(
+            _DRAWN, instrument_id, uf, author_id, day, output=entries, format="binary"
+        )
+        if not (created := _copied(drawn)):
+            return Written(0, None, None)
+        last_before = await connection.fetchval(_LAST_ID)
         entries.seek(0)
-        await connection.copy_to_table("status_update", source=entries, columns=_WRITTEN_COLUMNS, format="binary")
+        await connection.copy_to_table("status_update", source=entries, columns=_ENTRY_COLUMNS, format="binary")
+        first_id, last_id = await connection.fetchrow(_WRITTEN_IDS, instrument_id, last_before)
         return Written(created, first_id, last_id)
+
+
+def _copied(status: str) -> int:
+    """The rows a COPY or CREATE TABLE AS moved, from its command tag (`COPY 100000`)."""
+    return int(status.rsplit(" ", 1)[-1])
 
 
 def _broken(exc: asyncpg.PostgresError) -> BrokenFile:
