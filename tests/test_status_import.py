@@ -349,3 +349,18 @@ async def test_cells_read_quickly_read_as_they_do_carefully(
             assert list(await typed.fetch(read)) == as_staged
     finally:
         await savepoint.rollback()
+
+
+async def test_days_are_read_whatever_the_servers_date_style(connection: AsyncConnection) -> None:
+    """The quick reading keeps a day only when PostgreSQL writes it back as the file did, so it
+    must write days as ISO whatever the server was set to."""
+    savepoint = await connection.begin_nested()
+    try:
+        async with AsyncSession(bind=connection, join_transaction_mode="create_savepoint") as session:
+            await session.execute(sa.text("SET LOCAL DateStyle = 'German, DMY'"))
+            body = b"a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11;concluida;2024-03-31\n"
+            assert await StatusImportRepository(session).stage(["goal_id", "status", "reported_on"], body, ";", RULES)
+            day = await (await driver(session)).fetchval("SELECT reported_on FROM status_typed")
+    finally:
+        await savepoint.rollback()
+    assert day == date(2024, 3, 31)

@@ -101,7 +101,18 @@ def _read(written: str, type_name: str, value: str, careful: bool, *, form: str 
 
 
 def _as_date(written: str, careful: bool) -> str:
-    return _read(written, "date", f"{written}::date", careful, form=f"{written} ~ '^\\d{{4}}-\\d{{2}}-\\d{{2}}$'")
+    """A day written YYYY-MM-DD. Read quickly, a cell of that shape is read and kept only if it
+    is what PostgreSQL writes for that day (its DateStyle is ISO in the import, `_ISO_DAYS`): the
+    careful reading's pattern, tested in half the time; matching it took a quarter of the pass.
+    The shape is tested first, and is not enough alone: PostgreSQL reads "J8bu-6h-16" as a day."""
+    if careful:
+        form = f"{written} ~ '^\\d{{4}}-\\d{{2}}-\\d{{2}}$'"
+        return _read(written, "date", f"{written}::date", careful, form=form)
+    day = f"{written}::date"
+    return f"CASE WHEN {written} LIKE '____-__-__' THEN CASE WHEN {day}::text = {written} THEN {day} END END"
+
+
+_ISO_DAYS = "SET LOCAL DateStyle = ISO"
 
 
 def _as_number(written: str, careful: bool) -> str:
@@ -258,6 +269,7 @@ class StatusImportRepository:
         except (asyncpg.DataError, asyncpg.exceptions.BadCopyFileFormatError) as exc:
             raise _broken(exc) from exc
         await connection.execute(f"DROP TABLE IF EXISTS pg_temp.{TYPED}")
+        await connection.execute(_ISO_DAYS)
         labels, carried = tuple(sorted(rules.status_labels.items())), frozenset(columns)
         try:
             async with connection.transaction():
