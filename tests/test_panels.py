@@ -189,3 +189,34 @@ async def test_an_entes_own_calendar_moves_its_missing_instruments_deadlines(
         assert groups[code]["by_situation"][pas["situation"]] == groups[code]["total"] == 1
     assert groups["1302603"]["by_situation"]["pendente"] == 1
     assert groups["1303809"]["by_situation"]["atrasado"] == 1
+
+
+async def test_by_uf_the_panel_counts_what_compliance_lists_under_own_calendars(
+    client: httpx.AsyncClient, accounts: dict[str, Account], database: ConnectionBoundDatabase
+) -> None:
+    """By UF the panel counts the instruments made and subtracts them from the entes. The state
+    and Manaus move their PAS deadline: Manaus' missing PAS 2025 is still pending on 1 June
+    2024 where every other municipality's is late, and the state's, made, counts as made. Over
+    the UF and over the country, the panel says what compliance lists."""
+    await _setup(client, accounts, database)
+    admin = accounts["admin"]
+    for ente in ("state/AM", "municipality/1302603"):
+        calendar = {"ldo_bill_due": "06-30"}
+        moved = await client.put(f"/api/v1/entes/{ente}/calendar", json=calendar, headers=admin.headers)
+        assert moved.status_code == 200, moved.text
+    await _instrument(client, admin, "AM", owner_type="state", kind="PAS", year=2025)
+    day = {"year": 2025, "as_of": "2024-06-01"}
+    compliance = await client.get("/api/v1/compliance", params=day | {"uf": "AM", "limit": 200})
+    expected = [i for ente in compliance.json()["items"] for i in ente["instruments"]]
+    assert len(expected) == (62 + 1) * 6
+    [alone] = (await client.get(PANEL, params=day | {"group_by": "uf", "uf": "AM"})).json()["groups"]
+    national = {g["key"]: g for g in (await client.get(PANEL, params=day | {"group_by": "uf"})).json()["groups"]}
+    situations = Counter({"pendente": 0, "cumprido_no_prazo": 0, "cumprido_com_atraso": 0, "atrasado": 0})
+    situations.update(i["situation"] for i in expected)
+    statuses = Counter(i["status"] for i in expected)
+    for amazonas in (alone, national["AM"]):
+        assert amazonas["total"] == len(expected)
+        assert amazonas["by_situation"] == dict(situations)
+        assert {s: n for s, n in amazonas["by_status"].items() if n} == dict(statuses)
+    pas = [i for ente in compliance.json()["items"] for i in ente["instruments"] if i["kind"] == "PAS"]
+    assert Counter(i["situation"] for i in pas)["pendente"] == 2
