@@ -109,7 +109,7 @@ standing AS (
   SELECT t.uf::text AS key, t.owner_type::text AS owner_type, s.n, t.status, t.situation, t.count
   FROM tally t JOIN slot s ON t.kind = {_KIND.format("t")} AND t.quadrimester = coalesce(s.quadrimester, 0)),
 missing_moved AS (
-  SELECT e.key, e.owner_type, d.n, d.due FROM own_due d
+  SELECT e.key, e.owner_type, d.n, d.due, s.due AS slot_due FROM own_due d
   JOIN ente e ON e.owner_type = d.owner_type AND e.owner_code = d.owner_code
   JOIN slot s ON s.n = d.n
   WHERE NOT EXISTS (SELECT FROM instrument_year f
@@ -126,8 +126,7 @@ counted AS (
   UNION ALL
   SELECT m.key, m.owner_type, m.n, 'nao_iniciado', {_missing("m.due")}, 1 FROM missing_moved m
   UNION ALL
-  SELECT m.key, m.owner_type, m.n, 'nao_iniciado', {_missing("s.due")}, -1
-  FROM missing_moved m JOIN slot s ON s.n = m.n)
+  SELECT m.key, m.owner_type, m.n, 'nao_iniciado', {_missing("m.slot_due")}, -1 FROM missing_moved m)
 SELECT c.key, {_KIND.format("c")} AS kind, c.status, c.situation, sum(c.count)::int AS count
 FROM counted c JOIN slot s ON s.n = c.n
 GROUP BY 1, 2, 3, 4 HAVING sum(c.count) > 0"""  # noqa: S608 (constants only)
