@@ -96,13 +96,11 @@ async def auth_service(request: Request, repositories: UnitOfWork) -> AuthServic
 
 
 async def _principal(
-    request: Request,
-    auth: Annotated[AuthService, Depends(auth_service)],
-    token: Annotated[str | None, Depends(oauth2_scheme)],
+    request: Request, repositories: UnitOfWork, token: Annotated[str | None, Depends(oauth2_scheme)]
 ) -> Principal:
     if token is None and request.headers.get("authorization"):
         raise InvalidToken("the Authorization header must be 'Bearer <token>'")
-    return await auth.principal(token)
+    return await AuthService(repositories, tokens_of(request), settings_of(request)).principal(token)
 
 
 CurrentPrincipal = Annotated[Principal, Depends(_principal)]
