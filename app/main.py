@@ -9,7 +9,7 @@ from functools import cache
 from importlib.metadata import version
 
 import swagger_ui_bundle
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html, get_swagger_ui_oauth2_redirect_html
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
@@ -108,12 +108,19 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     )
     # GraphQL first: every request walks the routes in order until one matches, and /graphql
     # overlaps none of REST's paths (nor is it in the OpenAPI document, which keeps REST's order).
-    install_graphql(app, settings)
-    for module in routers:
-        app.include_router(module.router)
+    for router in (install_graphql(app, settings), *(module.router for module in routers)):
+        _add_routes(app, router)
     problem_media_type_in_openapi(app)
     _serve_docs_offline(app)
     return app
+
+
+def _add_routes(app: FastAPI, router: APIRouter) -> None:
+    """`router`'s routes, added to the app's own as they are (each already has its router's
+    prefix, tags and responses). `include_router` would wrap the router in a layer that every
+    request walks twice, route by route, to find its way: a fifth of the Python time of a read
+    by id (bench, national scale)."""
+    app.router.routes.extend(router.routes)
 
 
 def _serve_docs_offline(app: FastAPI) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from cross_web import HTTPException
-from fastapi import FastAPI, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from strawberry.fastapi import GraphQLRouter
@@ -123,12 +123,20 @@ async def _posted_json(request: Request) -> Any:
     return state.posted_json
 
 
-def install_graphql(app: FastAPI, settings: Settings) -> None:
+def install_graphql(app: FastAPI, settings: Settings) -> APIRouter:
+    """GraphQL's assets and read test; its router is returned for the app to add."""
     app.mount(ASSETS, StaticFiles(directory=STATIC), name="graphql-assets")
     schema = build_schema(settings)
-    router = _Router(schema, context_getter=_context, graphql_ide="graphiql", subscription_protocols=())
-    app.include_router(router, prefix="/graphql", include_in_schema=False)
+    router = _Router(
+        schema,
+        path="/graphql",
+        context_getter=_context,
+        graphql_ide="graphiql",
+        subscription_protocols=(),
+        include_in_schema=False,
+    )
     app.state.post_reads = {"/graphql": partial(_asks_only_reads, schema)}
+    return router
 
 
 async def _asks_only_reads(schema: InstrumentaSchema, request: Request) -> bool:
