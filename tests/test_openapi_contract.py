@@ -351,3 +351,11 @@ def test_a_json_body_that_is_not_utf8_gets_a_declared_answer(
             f"(the body actually sent was b'\\x80\\x07', not the `{{}}` of the curl line; got {response.text})"
         )
         raise
+
+
+def test_every_operation_is_in_a_section_of_the_docs(app: Any) -> None:
+    """The docs show their sections in the order the document lists them; an operation whose
+    tag is not listed would be shown after all of them."""
+    document = app.openapi()
+    used = {tag for item in document["paths"].values() for operation in item.values() for tag in operation["tags"]}
+    assert used == {tag["name"] for tag in document["tags"]}
