@@ -111,7 +111,7 @@ async def principal_of_account(repositories: Repositories, account: Account) -> 
     """The Principal a request with the account's token would have."""
     binding = await repositories.users.binding(account.user.id)
     assert binding is not None
-    return principal_of(binding, (await repositories.users.region_codes([binding.id]))[binding.id])
+    return principal_of(binding)
 
 
 async def make_account(

@@ -75,17 +75,17 @@ class AuthService:
         user = await self.users.binding(self.tokens.verify(bearer_token))
         if user is None or not user.active:
             raise InvalidToken("the account of this token no longer exists or is inactive")
-        regions = (await self.users.region_codes([user.id]))[user.id] if user.role == Role.APOIADOR else []
         self.repositories.audit.act_as(user.id)  # this request's writes are this account's
-        return principal_of(user, regions)
+        return principal_of(user)
 
 
-def principal_of(user: AccountBinding, region_codes: list[str]) -> Principal:
+def principal_of(user: AccountBinding) -> Principal:
+    role = Role(user.role)
     return Principal(
         user_id=user.id,
-        role=Role(user.role),
+        role=role,
         uf=user.uf,
         municipality_code=user.municipality_code,
-        region_codes=frozenset(region_codes),
+        region_codes=frozenset(user.region_codes if role == Role.APOIADOR else ()),
         organization_id=user.organization_id,
     )
