@@ -68,8 +68,7 @@ class UserRepository:
     async def binding(self, user_id: uuid.UUID) -> AccountBinding | None:
         """What a bearer token's account is bound to, its regions included, read as one plain
         row: every authenticated request reads it (an ORM object cost twice as much, and an
-        apoiador's regions read apart another round trip and a third of a GraphQL read's
-        Python time in SQLAlchemy)."""
+        apoiador's regions read apart cost a second round trip through the ORM)."""
         rows = await _BINDING.rows(self.session, account_id=user_id)
         return AccountBinding(*rows[0]) if rows else None
 
