@@ -100,7 +100,8 @@ async def _principal(
 ) -> Principal:
     if token is None and request.headers.get("authorization"):
         raise InvalidToken("the Authorization header must be 'Bearer <token>'")
-    return await AuthService(repositories, tokens_of(request), settings_of(request)).principal(token)
+    # auth_service called, not declared as a dependency: FastAPI would solve the unit of work again.
+    return await (await auth_service(request, repositories)).principal(token)
 
 
 CurrentPrincipal = Annotated[Principal, Depends(_principal)]
