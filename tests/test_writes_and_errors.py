@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -142,6 +143,47 @@ async def test_unexpected_error_is_masked_logged_and_rolled_back(
     assert "Traceback" not in response.text
     assert any("trace-123" in record.getMessage() for record in caplog.records)
     assert (await client.get("/api/v1/regions/13077")).status_code == 404  # nothing half-written
+
+
+async def test_a_body_is_read_before_the_request_takes_its_turn_at_the_pool(app: Any) -> None:
+    """A slow upload must not hold one of the pool's turns while it arrives."""
+    from contextlib import asynccontextmanager
+
+    events: list[str] = []
+
+    @asynccontextmanager
+    async def turn(*, read_only: bool = False) -> AsyncIterator[None]:
+        events.append("turn taken")
+        yield
+
+    app.state.database.turn = turn
+    router = APIRouter()
+
+    @router.post("/echo")
+    async def echo(payload: dict[str, str], repositories: UnitOfWork) -> dict[str, str]:
+        events.append("endpoint")
+        return payload
+
+    app.include_router(router)
+    chunks = [b'{"a": ', b'"b"}']
+
+    async def receive() -> dict[str, Any]:
+        body = chunks.pop(0)
+        if not chunks:
+            events.append("body read")
+        return {"type": "http.request", "body": body, "more_body": bool(chunks)}
+
+    sent: list[dict[str, Any]] = []
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    headers = [(b"content-type", b"application/json")]
+    await app(
+        {"type": "http", "method": "POST", "path": "/echo", "headers": headers, "query_string": b""}, receive, send
+    )
+    assert sent[0]["status"] == 200
+    assert events == ["body read", "turn taken", "endpoint"]
 
 
 async def test_nul_characters_are_422_not_500(client: httpx.AsyncClient, accounts: dict[str, Account]) -> None:
