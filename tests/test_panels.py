@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.domain.instrument_rules import days_late, situation
 from app.repositories.instruments import days_late_of, situation_of
-from app.repositories.panels import situation_sql
+from app.repositories.panels import situation_sql, situation_tests
 from tests.support import Account, ConnectionBoundDatabase
 from tests.test_compliance import _instrument, _region_of_twenty
 
@@ -138,14 +138,19 @@ async def test_the_sql_situation_rule_is_the_domains_at_every_boundary(connectio
     pivot = date(2024, 5, 31)
     near: list[date | None] = [None, *(pivot + timedelta(days=d) for d in (-1, 0, 1))]
     cases = [(due, reached, as_of) for due in near for reached in near for as_of in near if as_of is not None]
-    rule = situation_sql("due", "reached", "as_of")
-    statement = f"""SELECT {rule} FROM unnest(CAST(:dues AS date[]), CAST(:reached AS date[]),
-        CAST(:days AS date[])) WITH ORDINALITY AS c(due, reached, as_of, n) ORDER BY n"""  # noqa: S608 (the rule's own text)
-    rows = await connection.execute(
-        sa.text(statement),
-        {"dues": [c[0] for c in cases], "reached": [c[1] for c in cases], "days": [c[2] for c in cases]},
-    )
-    assert [row[0] for row in rows] == [situation(due, reached, as_of) for due, reached, as_of in cases]  # type: ignore[arg-type]
+    domains = [situation(due, reached, as_of) for due, reached, as_of in cases]  # type: ignore[arg-type]
+
+    async def over_the_cases(columns: str) -> list[Any]:
+        statement = f"""SELECT {columns} FROM unnest(CAST(:dues AS date[]), CAST(:reached AS date[]),
+            CAST(:days AS date[])) WITH ORDINALITY AS c(due, reached, as_of, n) ORDER BY n"""  # noqa: S608 (the rule's own text)
+        given = {"dues": [c[0] for c in cases], "reached": [c[1] for c in cases], "days": [c[2] for c in cases]}
+        return list(await connection.execute(sa.text(statement), given))
+
+    assert [row[0] for row in await over_the_cases(situation_sql("due", "reached", "as_of"))] == domains
+    # The tests the counts filter by: exactly the domain's situation holds, and none is null.
+    tests = situation_tests("due", "reached", "as_of")
+    rows = await over_the_cases(", ".join(f"coalesce({test}, false)" for test in tests.values()))
+    assert [[name for name, holds in zip(tests, row, strict=True) if holds] for row in rows] == [[s] for s in domains]
 
     # The same rule, and days_late, as the whole reads write them (app.repositories.instruments).
     given = (

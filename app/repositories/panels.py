@@ -51,12 +51,23 @@ class SlotCount:
     count: int
 
 
+def situation_tests(due: str, reached: str, as_of: str) -> dict[str, str]:
+    """app.domain.instrument_rules.situation, as one SQL test per situation over three
+    expressions: exactly one holds (is true, not null) for any values (a test keeps them so)."""
+    reached_by = f"{reached} <= {as_of}"
+    not_reached = f"({reached} IS NULL OR {reached} > {as_of})"
+    return {
+        "cumprido_no_prazo": f"{reached_by} AND ({due} IS NULL OR {reached} <= {due})",
+        "cumprido_com_atraso": f"{reached_by} AND {reached} > {due}",
+        "pendente": f"{not_reached} AND ({due} IS NULL OR {as_of} <= {due})",
+        "atrasado": f"{not_reached} AND {as_of} > {due}",
+    }
+
+
 def situation_sql(due: str, reached: str, as_of: str) -> str:
-    """app.domain.instrument_rules.situation, as SQL over three expressions (a test keeps the
-    two in step)."""
-    return f"""CASE WHEN {reached} IS NOT NULL AND {reached} <= {as_of} THEN
-        CASE WHEN {due} IS NULL OR {reached} <= {due} THEN 'cumprido_no_prazo' ELSE 'cumprido_com_atraso' END
-      WHEN {due} IS NULL OR {as_of} <= {due} THEN 'pendente' ELSE 'atrasado' END"""
+    """The situation's code, by the same tests."""
+    *tests, (last, _) = situation_tests(due, reached, as_of).items()
+    return f"CASE {' '.join(f'WHEN {test} THEN {name!r}' for name, test in tests)} ELSE {last!r} END"
 
 
 _KIND = "CASE {0}.owner_type WHEN 'state' THEN s.state_kind ELSE s.municipality_kind END"
@@ -100,14 +111,17 @@ def _per_uf(uf: str) -> str:
     the few entes whose own calendar moves it. For the national panel by UF this is half the
     time of joining all 33,600 ente slots to their rows, which grouping by region or
     municipality still does (there the groups are many, and the pairs are the cheaper way)."""
+    tests = situation_tests("f.deadline", "f.milestone_on", "CAST(:as_of AS date)")
     return f"""tally AS (
   SELECT f.uf, f.owner_type, f.kind, f.quadrimester, f.status,
-    {situation_sql("f.deadline", "f.milestone_on", "CAST(:as_of AS date)")} AS situation, count(*) AS count
+    {", ".join(f"count(*) FILTER (WHERE {test}) AS {name}" for name, test in tests.items())}
   FROM instrument_year f WHERE f.year = :year{uf.format("f")}
-  GROUP BY 1, 2, 3, 4, 5, 6),
+  GROUP BY 1, 2, 3, 4, 5),
 standing AS (
-  SELECT t.uf::text AS key, t.owner_type::text AS owner_type, s.n, t.status, t.situation, t.count
-  FROM tally t JOIN slot s ON t.kind = {_KIND.format("t")} AND t.quadrimester = coalesce(s.quadrimester, 0)),
+  SELECT t.uf::text AS key, t.owner_type::text AS owner_type, s.n, t.status, c.situation, c.count
+  FROM tally t JOIN slot s ON t.kind = {_KIND.format("t")} AND t.quadrimester = coalesce(s.quadrimester, 0)
+  CROSS JOIN LATERAL (VALUES {", ".join(f"('{name}', t.{name})" for name in tests)}) AS c(situation, count)
+  WHERE c.count > 0),
 missing_moved AS (
   SELECT e.key, e.owner_type, d.n, d.due, s.due AS slot_due FROM own_due d
   JOIN ente e ON e.owner_type = d.owner_type AND e.owner_code = d.owner_code
