@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from app.repositories.prepared import Prepared
 from app.repositories.tables import EnteCalendar, HealthRegion, Municipality, State
 
 GroupKey = Literal["uf", "region", "municipality"]
@@ -147,7 +148,7 @@ GROUP BY 1, 2, 3, 4 HAVING sum(c.count) > 0"""  # noqa: S608 (constants only)
 
 
 @cache
-def _counts(group_by: GroupKey, in_uf: bool) -> sa.TextClause:
+def _counts(group_by: GroupKey, in_uf: bool) -> Prepared:
     """The counting statement for one grouping, over one UF or all. A text per case, not one
     with `:uf IS NULL OR …` in it: the driver prepares statements, and PostgreSQL's generic plan
     for such a test guesses a few dozen municipalities where there are 5,570, then walks
@@ -159,7 +160,7 @@ def _counts(group_by: GroupKey, in_uf: bool) -> sa.TextClause:
   WHERE true{uf.format("st")}
   UNION ALL
   """  # noqa: S608 (constants only)
-    return sa.text(f"""
+    sql = f"""
 WITH slot AS (
   SELECT * FROM unnest(CAST(:municipality_kinds AS text[]), CAST(:state_kinds AS text[]),
     CAST(:quadrimesters AS int[]), CAST(:dues AS date[])) WITH ORDINALITY
@@ -172,7 +173,8 @@ ente AS NOT MATERIALIZED (
   FROM municipality m {join}
   WHERE true{uf.format("m")}),
 {_per_uf(uf) if group_by == "uf" else _per_ente(uf)}
-""")  # noqa: S608 (built from constants only)
+"""  # noqa: S608 (built from constants only)
+    return Prepared.of(sa.text(sql))
 
 
 class PanelRepository:
@@ -193,21 +195,19 @@ class PanelRepository:
         status and situation. Own dues name slots by number from 1, in the order given.
         Municipalities in no health region are left out of a per-region count; states count
         only per UF."""
-        rows = await self.session.execute(
-            _counts(group_by, uf is not None),
-            {
-                "municipality_kinds": [s.municipality_kind for s in slots],
-                "state_kinds": [s.state_kind for s in slots],
-                "quadrimesters": [s.quadrimester for s in slots],
-                "dues": [s.due for s in slots],
-                "own_types": [d.owner_type for d in own_dues],
-                "own_codes": [d.owner_code for d in own_dues],
-                "own_slots": [d.slot for d in own_dues],
-                "own_dues": [d.due for d in own_dues],
-                **({"uf": uf} if uf is not None else {}),
-                "year": year,
-                "as_of": as_of,
-            },
+        rows = await _counts(group_by, uf is not None).rows(
+            self.session,
+            municipality_kinds=[s.municipality_kind for s in slots],
+            state_kinds=[s.state_kind for s in slots],
+            quadrimesters=[s.quadrimester for s in slots],
+            dues=[s.due for s in slots],
+            own_types=[d.owner_type for d in own_dues],
+            own_codes=[d.owner_code for d in own_dues],
+            own_slots=[d.slot for d in own_dues],
+            own_dues=[d.due for d in own_dues],
+            **({"uf": uf} if uf is not None else {}),
+            year=year,
+            as_of=as_of,
         )
         return [SlotCount(*row) for row in rows]
 

@@ -33,14 +33,14 @@ def bound(name: str, type_: Any) -> sa.BindParameter[Any]:
 
 @dataclass(frozen=True)
 class Prepared:
-    statement: sa.Select[Any]
+    statement: sa.Select[Any] | sa.TextClause
     sql: str
     names: tuple[str, ...]  # the bind parameters, in the positional order of `sql`
     fixed: Mapping[str, Any]  # the values compiled in, converted for the driver
     converters: Mapping[str, Callable[[Any], Any]]  # of the bound values whose types convert them
 
     @classmethod
-    def of(cls, statement: sa.Select[Any]) -> Prepared:
+    def of(cls, statement: sa.Select[Any] | sa.TextClause) -> Prepared:
         compiled = statement.compile(dialect=_DIALECT, compile_kwargs={"render_postcompile": True})
         assert isinstance(compiled, SQLCompiler)
         names = tuple(compiled.positiontup or ())
