@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
@@ -147,8 +148,6 @@ async def test_unexpected_error_is_masked_logged_and_rolled_back(
 
 async def test_a_body_is_read_before_the_request_takes_its_turn_at_the_pool(app: Any) -> None:
     """A slow upload must not hold one of the pool's turns while it arrives."""
-    from contextlib import asynccontextmanager
-
     events: list[str] = []
 
     @asynccontextmanager
