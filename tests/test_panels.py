@@ -15,10 +15,11 @@ from openpyxl import load_workbook
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from app.domain.instrument_rules import days_late, situation
+from app.api.routes.panels import PanelOut
+from app.domain.instrument_rules import Situation, Status, days_late, situation
 from app.repositories.instruments import days_late_of, situation_of
 from app.repositories.panels import situation_sql, situation_tests
-from tests.support import Account, ConnectionBoundDatabase
+from tests.support import Account, ConnectionBoundDatabase, graphql
 from tests.test_compliance import _instrument, _region_of_twenty
 
 PANEL = "/api/v1/panels/instruments"
@@ -121,6 +122,47 @@ async def test_the_whole_country_counts_each_uf_as_the_uf_alone_does(
     assert alone == [group for group in national if group["key"] in keys]
     # Every UF and municipality is in the reference territory; only Amazonas has regions here.
     assert len(national) == {"uf": 27, "region": len(alone), "municipality": 5570}[group_by]
+
+
+async def test_the_json_is_what_the_documented_model_makes_of_it(client: httpx.AsyncClient) -> None:
+    """The route writes the panel's JSON itself: it must read as PanelOut would write it, every
+    status and situation present, and a group none of whose entes is expected the kind asked
+    for stays, at zero."""
+    query = {"year": 2025, "group_by": "municipality", "uf": "RR", "kind": "PES", "as_of": "2025-06-01"}
+    body = (await client.get(PANEL, params=query)).json()
+    assert PanelOut.model_validate(body).model_dump(mode="json") == body
+    assert len(body["groups"]) == 15
+    assert all(g["total"] == 0 and set(g["shares"].values()) == {0.0} for g in body["groups"])
+    assert list(body["groups"][0]["by_status"]) == [s.value for s in Status]
+    assert list(body["groups"][0]["by_situation"]) == list(body["groups"][0]["shares"]) == [s.value for s in Situation]
+    [roraima] = (await client.get(PANEL, params=query | {"group_by": "uf"})).json()["groups"]
+    assert roraima["total"] == roraima["by_status"]["nao_iniciado"] == 1
+
+
+async def test_graphql_reads_the_panel_rest_reads(
+    client: httpx.AsyncClient, accounts: dict[str, Account], database: ConnectionBoundDatabase
+) -> None:
+    await _setup(client, accounts, database)
+    rest = (await client.get(PANEL, params=QUERY)).json()["groups"]
+    body = await graphql(
+        client,
+        """{ panels(year: 2024, groupBy: region, uf: "AM", asOf: "2025-06-01") { groups {
+            key name year total byStatus { status count } bySituation { situation count share } } } }""",
+    )
+    read = [
+        {
+            "key": g["key"],
+            "name": g["name"],
+            "year": g["year"],
+            "total": g["total"],
+            "by_status": {c["status"]: c["count"] for c in g["byStatus"]},
+            "by_situation": {c["situation"]: c["count"] for c in g["bySituation"]},
+            "shares": {c["situation"]: c["share"] for c in g["bySituation"]},
+        }
+        for g in body["data"]["panels"]["groups"]
+    ]
+    assert read == rest
+    assert any(0 < share < 1 for g in read for share in g["shares"].values())
 
 
 async def test_series_year_by_year(client: httpx.AsyncClient) -> None:

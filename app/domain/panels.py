@@ -6,8 +6,7 @@ never disagree. Public, like compliance."""
 
 from __future__ import annotations
 
-from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from typing import Literal
 
@@ -24,28 +23,26 @@ from app.domain.instrument_rules import (
 from app.domain.instruments import calendar_from
 from app.domain.territory import normalize_uf
 from app.repositories import Repositories
-from app.repositories.panels import OwnDue, Slot
+from app.repositories.panels import GroupCount, OwnDue, Slot
 from app.repositories.tables import EnteCalendar, utc_now
 
 GroupBy = Literal["uf", "region", "municipality"]
 MAX_SERIES_YEARS = 20
-# The members by their codes: a panel by municipality counts thousands of rows, and looking a
-# member up by value (Status(code)) cost more than the rest of the loop.
-_STATUSES = {status.value: status for status in Status}
-_SITUATIONS = {situation.value: situation for situation in Situation}
+# The members in order, iterated once per group: iterating an Enum class walks its member map anew.
+_ALL_STATUSES, _ALL_SITUATIONS = tuple(Status), tuple(Situation)
 
 
-@dataclass
+@dataclass  # not frozen: a panel by municipality makes 5,570, and a frozen one's init costs twice as much
 class PanelGroup:
+    """Every status and situation has its count (zero or more) and every situation its share."""
+
     key: str
     name: str
     year: int
-    total: int = 0
-    by_status: Counter[Status] = field(default_factory=Counter)
-    by_situation: Counter[Situation] = field(default_factory=Counter)
-
-    def share(self, situation: Situation) -> float:
-        return round(self.by_situation[situation] / self.total, 4) if self.total else 0.0
+    total: int
+    by_status: dict[Status, int]
+    by_situation: dict[Situation, int]
+    shares: dict[Situation, float]
 
 
 class PanelService:
@@ -79,7 +76,6 @@ class PanelService:
         day = as_of or utc_now().date()
         state_uf = normalize_uf(uf)
         panels = self.repositories.panels
-        names = await panels.group_names(group_by, state_uf)
         calendars = await panels.calendars(state_uf)
         groups: list[PanelGroup] = []
         for year in range(from_year, to_year + 1):
@@ -89,17 +85,20 @@ class PanelService:
                 own_dues=_own_dues(calendars, EXPECTED_SLOTS, year),
                 group_by=group_by,
                 uf=state_uf,
+                kind=kind,
                 as_of=day,
+                statuses=_ALL_STATUSES,
+                situations=_ALL_SITUATIONS,
             )
-            by_key: dict[str, PanelGroup] = {}
-            for row in counts:
-                group = by_key.get(row.key) or by_key.setdefault(row.key, PanelGroup(row.key, names[row.key], year))
-                if kind is None or row.kind == kind:
-                    group.total += row.count
-                    group.by_status[_STATUSES[row.status]] += row.count
-                    group.by_situation[_SITUATIONS[row.situation]] += row.count
-            groups += [by_key[key] for key in sorted(by_key)]
+            groups += [_group(row, year) for row in counts]
         return groups
+
+
+def _group(counts: GroupCount, year: int) -> PanelGroup:
+    total, by_situation = counts.total, dict(zip(_ALL_SITUATIONS, counts.by_situation, strict=True))
+    shares = {situation: round(n / total, 4) if total else 0.0 for situation, n in by_situation.items()}
+    by_status = dict(zip(_ALL_STATUSES, counts.by_status, strict=True))
+    return PanelGroup(counts.key, counts.name, year, total, by_status, by_situation, shares)
 
 
 def _due(kind: Kind, year: int, quadrimester: int | None, calendar: Calendar) -> date | None:

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from app.repositories.prepared import Prepared
-from app.repositories.tables import EnteCalendar, HealthRegion, Municipality, State
+from app.repositories.tables import EnteCalendar
 
 GroupKey = Literal["uf", "region", "municipality"]
 
@@ -44,12 +44,15 @@ class OwnDue:
 
 
 @dataclass(frozen=True)
-class SlotCount:
+class GroupCount:
+    """One group's expected instruments: in all, per status and per situation, in the orders
+    the caller gave."""
+
     key: str
-    kind: str
-    status: str
-    situation: str
-    count: int
+    name: str
+    total: int
+    by_status: list[int]
+    by_situation: list[int]
 
 
 def situation_tests(due: str, reached: str, as_of: str) -> dict[str, str]:
@@ -72,14 +75,15 @@ def situation_sql(due: str, reached: str, as_of: str) -> str:
 
 
 _KIND = "CASE {0}.owner_type WHEN 'state' THEN s.state_kind ELSE s.municipality_kind END"
-# The municipality's group key, and the join it needs.
-_GROUPS: dict[GroupKey, tuple[str, str]] = {
-    "uf": ("m.uf::text", ""),
+# The municipality's group key, the join it needs, and the group's name by its key `c.key`.
+_GROUPS: dict[GroupKey, tuple[str, str, str]] = {
+    "uf": ("m.uf::text", "", "JOIN state n ON n.uf::text = c.key"),
     "region": (
         "rm.region_code::text",
         "LEFT JOIN region_membership rm ON rm.municipality_code = m.code AND rm.valid_to IS NULL",
+        "JOIN health_region n ON n.code::text = c.key",
     ),
-    "municipality": ("m.code::text", ""),
+    "municipality": ("m.code::text", "", "JOIN municipality n ON n.code::text = c.key"),
 }
 
 
@@ -94,16 +98,16 @@ def _per_ente(uf: str) -> str:
     due = "CASE WHEN f.owner_code IS NOT NULL THEN f.deadline ELSE coalesce(d.due, s.due) END"
     return f"""found AS (
   SELECT owner_type, owner_code, kind, quadrimester, status, deadline, milestone_on FROM instrument_year
-  WHERE year = :year{uf.format("instrument_year")})
+  WHERE year = :year{uf.format("instrument_year")}),
+per_kind AS (
 SELECT e.key, {_KIND.format("e")} AS kind, coalesce(f.status, 'nao_iniciado') AS status,
-  {situation_sql(due, "f.milestone_on", "CAST(:as_of AS date)")} AS situation, count(*)::int AS count
+  {situation_sql(due, "f.milestone_on", "CAST(:as_of AS date)")} AS situation, 1 AS count
 FROM ente e CROSS JOIN slot s
 LEFT JOIN found f ON f.owner_type = e.owner_type AND f.owner_code = e.owner_code
   AND f.kind = {_KIND.format("e")}
   AND f.quadrimester = coalesce(s.quadrimester, 0)
 LEFT JOIN own_due d ON d.owner_type = e.owner_type AND d.owner_code = e.owner_code AND d.n = s.n
-WHERE e.key IS NOT NULL
-GROUP BY 1, 2, 3, 4"""  # noqa: S608 (constants only)
+WHERE e.key IS NOT NULL)"""  # noqa: S608 (constants only)
 
 
 def _per_uf(uf: str) -> str:
@@ -141,20 +145,38 @@ counted AS (
   UNION ALL
   SELECT m.key, m.owner_type, m.n, 'nao_iniciado', {_missing("m.due")}, 1 FROM missing_moved m
   UNION ALL
-  SELECT m.key, m.owner_type, m.n, 'nao_iniciado', {_missing("m.slot_due")}, -1 FROM missing_moved m)
-SELECT c.key, {_KIND.format("c")} AS kind, c.status, c.situation, sum(c.count)::int AS count
-FROM counted c JOIN slot s ON s.n = c.n
-GROUP BY 1, 2, 3, 4 HAVING sum(c.count) > 0"""  # noqa: S608 (constants only)
+  SELECT m.key, m.owner_type, m.n, 'nao_iniciado', {_missing("m.slot_due")}, -1 FROM missing_moved m),
+per_kind AS (
+  SELECT c.key, {_KIND.format("c")} AS kind, c.status, c.situation, sum(c.count)::int AS count
+  FROM counted c JOIN slot s ON s.n = c.n
+  GROUP BY 1, 2, 3, 4 HAVING sum(c.count) > 0)"""  # noqa: S608 (constants only)
+
+
+def _per_group(names: str, statuses: tuple[str, ...], situations: tuple[str, ...]) -> str:
+    """Each group's name and counts of the kind asked for (or all), in one row: a group stays
+    even when none of its entes is expected an instrument of that kind."""
+    wanted = "(CAST(:kind AS text) IS NULL OR kind = CAST(:kind AS text))"
+
+    def sums(column: str, codes: tuple[str, ...]) -> str:
+        counts = (f"coalesce(sum(count) FILTER (WHERE {wanted} AND {column} = '{code}'), 0)::int" for code in codes)
+        return f"ARRAY[{', '.join(counts)}]"
+
+    return f"""SELECT c.key, n.name, c.total, c.by_status, c.by_situation FROM (
+  SELECT key, coalesce(sum(count) FILTER (WHERE {wanted}), 0)::int AS total,
+    {sums("status", statuses)} AS by_status, {sums("situation", situations)} AS by_situation
+  FROM per_kind GROUP BY key) c
+{names} ORDER BY c.key COLLATE "C"
+"""  # noqa: S608 (constants only)
 
 
 @cache
-def _counts(group_by: GroupKey, in_uf: bool) -> Prepared:
+def _counts(group_by: GroupKey, in_uf: bool, statuses: tuple[str, ...], situations: tuple[str, ...]) -> Prepared:
     """The counting statement for one grouping, over one UF or all. A text per case, not one
     with `:uf IS NULL OR …` in it: the driver prepares statements, and PostgreSQL's generic plan
     for such a test guesses a few dozen municipalities where there are 5,570, then walks
     instrument_year by index once per ente and slot, three times slower than the plan it makes
     knowing the values."""
-    key, join = _GROUPS[group_by]
+    key, join, names = _GROUPS[group_by]
     uf = " AND {}.uf = :uf" if in_uf else ""
     states = f"""SELECT 'state' AS owner_type, st.uf::text AS owner_code, st.uf::text AS key FROM state st
   WHERE true{uf.format("st")}
@@ -173,6 +195,7 @@ ente AS NOT MATERIALIZED (
   FROM municipality m {join}
   WHERE true{uf.format("m")}),
 {_per_uf(uf) if group_by == "uf" else _per_ente(uf)}
+{_per_group(names, statuses, situations)}
 """  # noqa: S608 (built from constants only)
     return Prepared.of(sa.text(sql))
 
@@ -189,13 +212,17 @@ class PanelRepository:
         own_dues: Sequence[OwnDue],
         group_by: GroupKey,
         uf: str | None,
+        kind: str | None,
         as_of: date,
-    ) -> list[SlotCount]:
-        """Per group key and kind: how many of the entes' expected instruments stand at each
-        status and situation. Own dues name slots by number from 1, in the order given.
+        statuses: tuple[str, ...],
+        situations: tuple[str, ...],
+    ) -> list[GroupCount]:
+        """Per group key, in order of its code points, with the group's name: how many of the
+        entes' expected instruments (of `kind`, or all) stand at each status and situation, in
+        the orders given. Own dues name slots by number from 1, in the order given.
         Municipalities in no health region are left out of a per-region count; states count
         only per UF."""
-        rows = await _counts(group_by, uf is not None).rows(
+        rows = await _counts(group_by, uf is not None, statuses, situations).rows(
             self.session,
             municipality_kinds=[s.municipality_kind for s in slots],
             state_kinds=[s.state_kind for s in slots],
@@ -207,21 +234,10 @@ class PanelRepository:
             own_dues=[d.due for d in own_dues],
             **({"uf": uf} if uf is not None else {}),
             year=year,
+            kind=kind,
             as_of=as_of,
         )
-        return [SlotCount(*row) for row in rows]
-
-    async def group_names(self, group_by: GroupKey, uf: str | None) -> dict[str, str]:
-        if group_by == "uf":
-            columns, owner_uf = (col(State.uf), col(State.name)), col(State.uf)
-        elif group_by == "region":
-            columns, owner_uf = (col(HealthRegion.code), col(HealthRegion.name)), col(HealthRegion.uf)
-        else:
-            columns, owner_uf = (col(Municipality.code), col(Municipality.name)), col(Municipality.uf)
-        statement = sa.select(*columns)
-        if uf is not None:
-            statement = statement.where(owner_uf == uf)
-        return {str(key): str(name) for key, name in await self.session.execute(statement)}
+        return [GroupCount(*row) for row in rows]
 
     async def calendars(self, uf: str | None) -> list[EnteCalendar]:
         """Every ente's own calendar (of a UF): the few that move a deadline."""

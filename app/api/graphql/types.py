@@ -908,7 +908,7 @@ class PanelGroupView:
                     situation=situation,
                     label=SITUATION_LABELS[situation],
                     count=group.by_situation[situation],
-                    share=group.share(situation),
+                    share=group.shares[situation],
                 )
                 for situation in Situation
             ],
