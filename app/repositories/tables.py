@@ -385,7 +385,10 @@ GOAL_SCOPES = ("municipal", "regional", "estadual", "nacional")
 
 class Goal(SQLModel, table=True):
     """A node of an instrument's goal tree (product.md §3). `sort_key` is the node's path of
-    sibling positions, so one ORDER BY gives the tree in reading order and a prefix its subtree."""
+    sibling positions, so one ORDER BY gives the tree in reading order and a prefix its subtree.
+    Its instrument and parent are references kept by triggers that check a statement's rows
+    together (and delete a node with its instrument or parent), not by foreign keys that check
+    each row (migration 0017 says why)."""
 
     __tablename__ = "goal"
     __table_args__ = (
@@ -399,12 +402,8 @@ class Goal(SQLModel, table=True):
     )
 
     id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
-    instrument_id: uuid.UUID = Field(
-        sa_column=sa.Column(sa.Uuid, sa.ForeignKey("instrument.id", ondelete="CASCADE"), nullable=False)
-    )
-    parent_id: uuid.UUID | None = Field(
-        default=None, sa_column=sa.Column(sa.Uuid, sa.ForeignKey("goal.id", ondelete="CASCADE"), nullable=True)
-    )
+    instrument_id: uuid.UUID = Field(sa_column=sa.Column(sa.Uuid, nullable=False))
+    parent_id: uuid.UUID | None = Field(default=None, sa_column=sa.Column(sa.Uuid, nullable=True))
     uf: str | None = Field(default=None, sa_column=sa.Column(sa.CHAR(2), nullable=True))
     sort_key: str = Field(sa_column=sa.Column(sa.String(200, collation="C"), nullable=False))
     level: str = Field(sa_column=sa.Column(sa.String(10), nullable=False))

@@ -1,6 +1,7 @@
-"""An entry's references to its goal (of its own instrument) and its author, kept by triggers
-that check a statement's rows together (migration 0014): whatever writes an entry, and whatever
-deletes or rekeys what it names, the database holds them as foreign keys would."""
+"""References kept by triggers that check a statement's rows together, not by foreign keys:
+an entry's to its goal (of its own instrument) and its author (migration 0014), a goal's to its
+instrument and its parent (migration 0017). Whatever writes a row, and whatever deletes or rekeys
+what it names, the database holds them as foreign keys would."""
 
 from __future__ import annotations
 
@@ -216,3 +217,125 @@ async def test_a_goal_deleted_while_entries_on_it_are_written_is_one_or_the_othe
         entries = await reader.scalar(sa.text("SELECT count(*) FROM status_update WHERE goal_id = :g"), {"g": goal})
         goals = await reader.scalar(sa.text("SELECT count(*) FROM goal WHERE id = :g"), {"g": goal})
     assert (entries, goals) == ((1, 1) if first == "entries" else (0, 0))
+
+
+# ----- a goal's instrument and parent (migration 0017) -----------------------------------------
+
+INSTRUMENT_KEY = "goal_instrument_id_fkey"
+PARENT_KEY = "goal_parent_id_fkey"
+GOALS = sa.text(
+    "INSERT INTO goal (id, instrument_id, parent_id, sort_key, level, description, version) "
+    "SELECT goal, instrument, parent, key, 'meta', 'Reduzir a mortalidade infantil', 1 "
+    "FROM unnest(CAST(:goals AS uuid[]), CAST(:instruments AS uuid[]), CAST(:parents AS uuid[]), "
+    "CAST(:keys AS text[])) AS named (goal, instrument, parent, key)"
+)
+Node = tuple[uuid.UUID, uuid.UUID, uuid.UUID | None, str]  # id, instrument, parent, sort key
+
+
+def _nodes(*nodes: Node) -> dict[str, object]:
+    goals, instruments, parents, keys = zip(*nodes, strict=True)
+    return {"goals": goals, "instruments": instruments, "parents": parents, "keys": keys}
+
+
+async def _goal_count(connection: AsyncConnection, instrument: uuid.UUID) -> int:
+    statement = sa.text("SELECT count(*) FROM goal WHERE instrument_id = :i")
+    return int(await connection.scalar(statement, {"i": instrument}) or 0)
+
+
+async def test_a_statements_goals_are_written_together_or_not_at_all(connection: AsyncConnection) -> None:
+    """A node may come before its parent in the statement that writes both (an import's COPY);
+    one row naming an instrument or a parent that does not exist refuses them all."""
+    tree = await _tree(connection)
+    diretriz = tree.goals[0]
+    objetivo, meta = new_id(), new_id()
+    good: list[Node] = [
+        (meta, tree.instrument, objetivo, "00001.00003.00001"),
+        (objetivo, tree.instrument, diretriz, "00001.00003"),
+    ]
+    bad_rows: dict[str, Node] = {
+        INSTRUMENT_KEY: (new_id(), new_id(), None, "00009"),
+        PARENT_KEY: (new_id(), tree.instrument, new_id(), "00001.00009"),
+    }
+    for key, bad in bad_rows.items():
+        await _refused(connection, key, GOALS, **_nodes(*good, bad))
+    assert await _goal_count(connection, tree.instrument) == 3
+    await connection.execute(GOALS, _nodes(*good))
+    assert await _goal_count(connection, tree.instrument) == 5
+
+
+async def test_a_moved_goal_names_an_instrument_and_a_parent_that_exist(connection: AsyncConnection) -> None:
+    tree = await _tree(connection)
+    diretriz, meta, _ = tree.goals
+    values = {"goal": meta, "missing": new_id()}
+    await _refused(connection, PARENT_KEY, "UPDATE goal SET parent_id = :missing WHERE id = :goal", **values)
+    await _refused(connection, INSTRUMENT_KEY, "UPDATE goal SET instrument_id = :missing WHERE id = :goal", **values)
+    move = sa.text("UPDATE goal SET instrument_id = :instrument, parent_id = :parent WHERE id = :goal")
+    for instrument, parent in ((tree.instrument, None), (tree.instrument, diretriz), (tree.other_instrument, None)):
+        await connection.execute(move, {"goal": meta, "instrument": instrument, "parent": parent})
+        placed = (
+            await connection.execute(sa.text("SELECT instrument_id, parent_id FROM goal WHERE id = :g"), {"g": meta})
+        ).one()
+        assert tuple(placed) == (instrument, parent)
+
+
+async def test_a_goal_goes_with_its_instrument_or_parent_which_keep_their_keys(connection: AsyncConnection) -> None:
+    """Deleting a goal deletes the goals under it, and deleting an instrument its goals (as ON
+    DELETE CASCADE did); neither is rekeyed while a goal names it, and a goal none names is."""
+    tree = await _tree(connection)
+    diretriz, first, _ = tree.goals
+    rekey_goal = "UPDATE goal SET id = gen_random_uuid() WHERE id = :goal"
+    await _refused(connection, PARENT_KEY, rekey_goal, goal=diretriz)
+    await _refused(
+        connection, INSTRUMENT_KEY, "UPDATE instrument SET id = gen_random_uuid() WHERE id = :i", i=tree.instrument
+    )
+    await connection.execute(sa.text(rekey_goal), {"goal": first})
+    await connection.execute(sa.text("UPDATE goal SET description = 'Ampliar', id = id WHERE id = :g"), {"g": diretriz})
+    await connection.execute(sa.text("DELETE FROM goal WHERE id = :goal"), {"goal": diretriz})
+    assert await _goal_count(connection, tree.instrument) == 0  # the rekeyed meta went with it too
+
+    other = await _tree(connection, year=2030)
+    await connection.execute(sa.text("DELETE FROM instrument WHERE id = :i"), {"i": other.instrument})
+    assert await _goal_count(connection, other.instrument) == 0
+    left = await connection.scalar(
+        sa.text("SELECT count(*) FROM goal WHERE id = ANY(:ids)"), {"ids": list(other.goals)}
+    )
+    assert left == 0
+
+
+@pytest.mark.parametrize("named", ["parent", "instrument"])
+@pytest.mark.parametrize("first", ["goal", "deletion"])
+async def test_a_parent_deleted_while_a_goal_is_written_under_it_is_one_or_the_other(
+    engine: AsyncEngine, committed: Tree, first: str, named: str
+) -> None:
+    """Whichever transaction comes second waits for the first, then sees what it committed: a
+    goal written under what is being deleted is refused; one written first is deleted with it."""
+    diretriz = committed.goals[0]
+    goal = new_id()
+    if named == "parent":
+        delete, target, key = sa.text("DELETE FROM goal WHERE id = :id"), diretriz, PARENT_KEY
+        node: Node = (goal, committed.instrument, diretriz, "00001.00009")
+    else:
+        delete, target, key = sa.text("DELETE FROM instrument WHERE id = :id"), committed.instrument, INSTRUMENT_KEY
+        node = (goal, committed.instrument, None, "00009")
+    async with engine.connect() as writer, engine.connect() as deleter:
+        await writer.begin()
+        await deleter.begin()
+        if first == "goal":
+            await writer.execute(GOALS, _nodes(node))
+            waiting = asyncio.create_task(deleter.execute(delete, {"id": target}))
+            await _waiting(engine, await _pid(deleter))
+            await writer.commit()
+            await waiting
+            await deleter.commit()
+        else:
+            await deleter.execute(delete, {"id": target})
+            waiting = asyncio.create_task(writer.execute(GOALS, _nodes(node)))
+            await _waiting(engine, await _pid(writer))
+            await deleter.commit()
+            with pytest.raises(DBAPIError) as refusal:
+                await waiting
+            _assert_refused_by(refusal.value, key)
+            await writer.rollback()
+    async with engine.connect() as reader:
+        found = await reader.scalar(sa.text("SELECT count(*) FROM goal WHERE id = ANY(:ids)"), {"ids": [goal, target]})
+    assert found == 0
