@@ -41,7 +41,7 @@ from app.repositories.migrations import upgrade
 from app.repositories.tables import new_id
 from bench import ingest, report
 from bench.dataset import SCALES, Loaded, load
-from bench.scenarios import PANEL_YEAR, POSTGRAPHILE_FUNCTION, SCENARIOS, Scenario
+from bench.scenarios import PANEL_YEAR, POSTGRAPHILE_FUNCTION, POSTGRAPHILE_RELATIONS, SCENARIOS, Scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 POSTGRAPHILE_DIR = ROOT / "bench" / "postgraphile"
@@ -205,7 +205,6 @@ async def _fill(url: str, scale: str, seed: int) -> dict[str, Any]:
         started = time.perf_counter()
         loaded: Loaded = await load(connection, SCALES[scale], seed)
         seconds = time.perf_counter() - started
-        await connection.execute(POSTGRAPHILE_FUNCTION)
         await _draw_targets(connection, seed)
         facts = loaded.__dict__ | {"generated_in_s": round(seconds, 1)}
         await connection.execute("CREATE TABLE bench_meta (facts jsonb NOT NULL)")
@@ -299,14 +298,26 @@ def prepare(admin_url: str, scale: str, seed: int) -> tuple[str, bool]:
         upgrade(url)  # a kept dataset follows the schema; migrations carry their own backfills
         if asyncio.run(_revision(url)) != revision:
             asyncio.run(_compact(url))
+        asyncio.run(_for_postgraphile(url))
         return url, False
     print(f"Building the {scale} dataset in {name}…", flush=True)
     upgrade(url)
     settings = Settings(database_url=url, admin_email=ADMIN_EMAIL, admin_password=SecretStr(secrets.token_urlsafe(24)))
     asyncio.run(_bootstrap(url, settings))
     facts = asyncio.run(_fill(url, scale, seed))
+    asyncio.run(_for_postgraphile(url))
     print(f"  {facts}", flush=True)
     return url, True
+
+
+async def _for_postgraphile(url: str) -> None:
+    """The peer's computed column and relations, on a kept dataset too (the schema may have moved)."""
+    connection = await asyncpg.connect(url)
+    try:
+        await connection.execute(POSTGRAPHILE_FUNCTION)
+        await connection.execute(POSTGRAPHILE_RELATIONS)
+    finally:
+        await connection.close()
 
 
 def _wait_ready(name: str, process: subprocess.Popen[bytes], timeout: float = 90) -> None:

@@ -51,6 +51,10 @@ LANGUAGE sql STABLE AS $$
     AND NOT EXISTS (SELECT 1 FROM status_update c WHERE c.supersedes_id = s.id)
   ORDER BY s.reported_on DESC, s.id DESC LIMIT 1
 $$"""
+# PostGraphile draws its relations from foreign keys; the goal table's references are kept by
+# triggers (migration 0017), so the peer is told of them as its smart comments let it be.
+POSTGRAPHILE_RELATIONS = """COMMENT ON TABLE goal IS
+  E'@foreignKey (instrument_id) references instrument (id)\\n@foreignKey (parent_id) references goal (id)'"""
 
 
 @dataclass(frozen=True)
