@@ -5,6 +5,7 @@ the same tree and statuses back."""
 from __future__ import annotations
 
 import csv
+import gc
 import hashlib
 import io
 from collections import Counter
@@ -19,7 +20,9 @@ from openpyxl import load_workbook
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.core.settings import Settings
+from app.domain import goal_matrices
 from app.main import create_app
+from app.repositories.goals import GoalRepository
 from tests.support import Account, ConnectionBoundDatabase
 
 MATRIZ_HEADER = [
@@ -438,6 +441,29 @@ async def test_importing_the_same_file_again_changes_nothing(
         (0, 0),
     ]
     assert events[0]["after"]["sha256"] == events[1]["after"]["sha256"] == hashlib.sha256(content).hexdigest()
+
+
+async def test_an_import_plans_and_writes_with_the_cyclic_collector_paused(
+    client: httpx.AsyncClient, accounts: dict[str, Account], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its full passes over every planned row were a third of a large import (app.core.collector)."""
+    running: list[tuple[str, bool]] = []
+
+    def watched(name: str, step: Any) -> Any:
+        def run(*args: Any, **kwargs: Any) -> Any:
+            running.append((name, gc.isenabled()))
+            return step(*args, **kwargs)
+
+        return run
+
+    monkeypatch.setattr(goal_matrices, "parse_matrix", watched("parse", goal_matrices.parse_matrix))
+    monkeypatch.setattr(GoalRepository, "copy_new", watched("write", GoalRepository.copy_new))
+    ses = accounts["ses"]
+    instrument = await new_instrument(client, ses)
+    assert gc.isenabled()
+    assert (await upload(client, ses, instrument, matriz_csv(ROWS))).status_code == 200
+    assert running == [("parse", False), ("write", False)]
+    assert gc.isenabled()
 
 
 async def test_the_goals_of_one_import_are_keyed_by_when_it_ran(

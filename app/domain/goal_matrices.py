@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from app.core.collector import collector_paused
 from app.core.errors import InvalidInput
 from app.core.principal import Principal
 from app.domain.goal_files import (
@@ -79,16 +80,21 @@ def structure_for(instrument: Instrument, layout: Structure | None) -> Structure
     return structure
 
 
-def _in_file(values: dict[str, Any], parsed: ParsedMatrix) -> dict[str, Any]:
-    """The values the file's columns set; a column the file lacks leaves its field alone."""
-    present = {name for column in parsed.columns for name in _FIELDS.get(column, ())}
+def _set_by(parsed: ParsedMatrix) -> frozenset[str]:
+    """The fields the file's columns set; a column the file lacks leaves its field alone."""
+    return frozenset(name for column in parsed.columns for name in _FIELDS.get(column, ()))
+
+
+def _in_file(values: dict[str, Any], present: frozenset[str]) -> dict[str, Any]:
     return {name: value for name, value in values.items() if name in present}
 
 
-def _meta_values(meta: MetaFields, parsed: ParsedMatrix, stored: dict[str, float]) -> dict[str, Any]:
+def _meta_values(
+    meta: MetaFields, parsed: ParsedMatrix, present: frozenset[str], stored: dict[str, float]
+) -> dict[str, Any]:
     """The Goal fields this row sets, as stored."""
     precision = Precision.MONTH if meta.month_precision else Precision.DAY
-    chosen = _in_file(vars(meta) | {"deadline_precision": precision}, parsed)
+    chosen = _in_file(vars(meta) | {"deadline_precision": precision}, present)
     if parsed.years:
         targets = {year: value for year, value in stored.items() if int(year) not in parsed.years}
         chosen["yearly_targets"] = targets | {str(year): value for year, value in meta.yearly_targets.items()}
@@ -141,19 +147,20 @@ class GoalMatrixService:
         day = reported_on or utc_now().date()
         if day > utc_now().date():
             raise InvalidInput(f"{day} is in the future", code="invalid_date")
-        parsed = parse_matrix(content, structure)
-        if parsed.errors:
-            raise ImportRejected(sorted(parsed.errors, key=lambda p: p.line))
-        report = MatrixReport(structure, dry_run, day, parsed.rows_read, warnings=parsed.warnings)
-        plan = await self._plan(instrument, parsed, day, principal, report)
-        if plan.problems:
-            raise ImportRejected(plan.problems)
-        if not dry_run:
-            update_ids = await self.goals.copy_new(list(plan.created.values()), plan.updates)
-            for goal, values in plan.changed:
-                apply_fields(goal, values)
-                await self.goals.save(goal)
-            await self._audit(instrument, content, report, plan, update_ids)
+        with collector_paused():  # the file's rows and the plan's live until written
+            parsed = parse_matrix(content, structure)
+            if parsed.errors:
+                raise ImportRejected(sorted(parsed.errors, key=lambda p: p.line))
+            report = MatrixReport(structure, dry_run, day, parsed.rows_read, warnings=parsed.warnings)
+            plan = await self._plan(instrument, parsed, day, principal, report)
+            if plan.problems:
+                raise ImportRejected(plan.problems)
+            if not dry_run:
+                update_ids = await self.goals.copy_new(list(plan.created.values()), plan.updates)
+                for goal, values in plan.changed:
+                    apply_fields(goal, values)
+                    await self.goals.save(goal)
+                await self._audit(instrument, content, report, plan, update_ids)
         return report
 
     async def _audit(
@@ -185,6 +192,7 @@ class GoalMatrixService:
         for goal in tree.values():
             last_position[goal.parent_id] = max(last_position.get(goal.parent_id, 0), _position(goal.sort_key))
         current = await self.goals.current_updates(instrument.id, day)
+        present = _set_by(parsed)
         plan = _Plan()
         seen: dict[uuid.UUID, int] = {}
         for row in parsed.rows:
@@ -194,10 +202,10 @@ class GoalMatrixService:
                 continue
             seen[meta.id] = row.line
             if (created := plan.created.get(meta.id)) is not None:
-                created.update(stored_fields(_meta_values(row.meta, parsed, {}), created.__getitem__))
+                created.update(stored_fields(_meta_values(row.meta, parsed, present, {}), created.__getitem__))
             else:
                 stored = tree[meta.id]
-                values = _meta_values(row.meta, parsed, stored.yearly_targets)
+                values = _meta_values(row.meta, parsed, present, stored.yearly_targets)
                 if changed := {name: v for name, v in values.items() if getattr(stored, name) != v}:
                     plan.changed.append((stored, changed))
                     report.metas_updated += 1
@@ -205,7 +213,7 @@ class GoalMatrixService:
                     report.metas_unchanged += 1
             if row.update is None:
                 continue
-            update = _in_file(vars(row.update), parsed)
+            update = _in_file(vars(row.update), present)
             if _repeats(current.get(meta.id), update):
                 report.status_updates_unchanged += 1
                 continue
