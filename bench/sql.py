@@ -8,6 +8,8 @@ taken from the domain, so the floor's body holds what the product's does."""
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
+from typing import TypeVar
 
 from app.domain.goal_rules import CLOSED, GOAL_STATUS_LABELS, LEVEL_LABELS, MONITORED
 from app.domain.instrument_rules import (
@@ -26,7 +28,10 @@ PAGE_SIZE = 100
 NESTED_GOALS = 20
 
 
-def _labels(labels: dict[str, str]) -> str:
+_Code = TypeVar("_Code", bound=str)  # a domain enum of codes
+
+
+def _labels(labels: Mapping[_Code, str]) -> str:
     return "'" + json.dumps({str(k): v for k, v in labels.items()}).replace("'", "''") + "'::jsonb"
 
 
