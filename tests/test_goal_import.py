@@ -446,7 +446,7 @@ async def test_importing_the_same_file_again_changes_nothing(
 async def test_an_import_plans_and_writes_with_the_cyclic_collector_paused(
     client: httpx.AsyncClient, accounts: dict[str, Account], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Its full passes over every planned row were a third of a large import (app.core.collector)."""
+    """Its full passes over every planned row were up to a third of a large import (app.core.collector)."""
     running: list[tuple[str, bool]] = []
 
     def watched(name: str, step: Any) -> Any:

@@ -2,7 +2,7 @@
 
 An import keeps every row it plans alive until it writes them, so each of the collector's full
 passes walks all of them again, and it makes a pass each time the survivors grow by a quarter:
-those passes were a third of a 50,000-meta goal matrix's import. Reference counting frees what
+those passes were a quarter to a third of a 50,000-meta goal matrix's import. Reference counting frees what
 the import drops in the meantime; only cycles wait for the collector, which runs again once the
 last pause ends."""
 
